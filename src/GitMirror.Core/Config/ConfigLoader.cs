@@ -1,0 +1,275 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace GitMirror.Core.Config;
+
+/// <summary>
+/// Reads repos.yaml (version 1). The original tool's file is valid as-is; everything else is
+/// optional. Every problem names file, line, column and key; nothing runs on a bad file.
+/// </summary>
+public static partial class ConfigLoader
+{
+    public const string EnvironmentVariable = "GITMIRROR_CONFIG";
+    public const string DefaultFileName = "repos.yaml";
+
+    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos"];
+    private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv"];
+    private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence"];
+
+    /// <summary>The config path: -Path, else $GITMIRROR_CONFIG, else ./repos.yaml (relative to <paramref name="currentDirectory"/>).</summary>
+    public static string ResolvePath(string? path, string currentDirectory)
+    {
+        var chosen = !string.IsNullOrWhiteSpace(path) ? path
+            : Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnv ? fromEnv
+            : DefaultFileName;
+        return Path.GetFullPath(CacheLocation.ExpandHome(chosen), currentDirectory);
+    }
+
+    public static MirrorConfig Load(string fullPath)
+    {
+        if (!File.Exists(fullPath))
+        {
+            throw new MirrorConfigException(fullPath, 0, 0, null,
+                $"the configuration file does not exist (give -Path, set ${EnvironmentVariable}, or create ./{DefaultFileName})");
+        }
+        string text;
+        try
+        {
+            text = File.ReadAllText(fullPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MirrorConfigException(fullPath, 0, 0, null, $"cannot read the file: {e.Message}", e);
+        }
+        return Parse(text, fullPath);
+    }
+
+    public static MirrorConfig Parse(string text, string fullPath)
+    {
+        var reader = new Reader(fullPath);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            var message = e.InnerException is { } inner && e.Message.StartsWith("(Line", StringComparison.Ordinal) ? inner.Message : e.Message;
+            throw new MirrorConfigException(fullPath, (int)e.Start.Line, (int)e.Start.Column, null, $"invalid YAML: {StripMark(message)}", e);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            throw new MirrorConfigException(fullPath, 0, 0, null, "the file is empty: it needs a 'repos:' list");
+        }
+        var root = reader.Mapping(stream.Documents[0].RootNode, "the document");
+        reader.RejectUnknownKeys(root, RootKeys, null);
+
+        if (reader.Child(root, "version") is { } versionNode && reader.Scalar(versionNode, "version") != "1")
+        {
+            throw reader.Error(versionNode, "version", "only version 1 is supported");
+        }
+
+        var configDir = Path.GetDirectoryName(fullPath)!;
+        var github = reader.Forge(root, "github", ForgeSettings.GitHubDefault, "/api/v3", configDir);
+        var gitlab = reader.Forge(root, "gitlab", ForgeSettings.GitLabDefault, "/api/v4", configDir);
+        var cache = reader.Child(root, "cache") is { } cacheNode
+            ? Path.GetFullPath(CacheLocation.ExpandHome(reader.Scalar(cacheNode, "cache")), configDir)
+            : CacheLocation.Default();
+        var policy = reader.Child(root, "onDivergence") is { } policyNode
+            ? reader.Policy(policyNode, "onDivergence")
+            : MirrorDivergencePolicy.HaltPair;
+
+        var reposNode = reader.Child(root, "repos") ?? throw new MirrorConfigException(fullPath, 0, 0, "repos", "missing: list the pairs under 'repos:'");
+        if (reposNode is not YamlSequenceNode repos)
+        {
+            throw reader.Error(reposNode, "repos", "must be a list of pairs (each with 'github:' and 'gitlab:')");
+        }
+        if (repos.Children.Count == 0)
+        {
+            throw reader.Error(reposNode, "repos", "is empty: list at least one pair");
+        }
+
+        var pairs = new List<MirrorPair>();
+        var names = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var githubPaths = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var gitlabPaths = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < repos.Children.Count; i++)
+        {
+            var key = $"repos[{i}]";
+            var item = reader.Mapping(repos.Children[i], key);
+            reader.RejectUnknownKeys(item, PairKeys, key);
+
+            var githubPath = reader.RequiredPath(item, "github", key, GitHubPath());
+            var gitlabPath = reader.RequiredPath(item, "gitlab", key, GitLabPath());
+            var nameNode = reader.Child(item, "name");
+            var name = nameNode is null ? githubPath : reader.Scalar(nameNode, $"{key}.name").Trim();
+            if (name.Length == 0) throw reader.Error(nameNode!, $"{key}.name", "must not be empty");
+            var pairPolicy = reader.Child(item, "onDivergence") is { } p ? reader.Policy(p, $"{key}.onDivergence") : policy;
+
+            reader.Unique(names, name, nameNode ?? reader.Child(item, "github")!, $"{key}.name", "pair name");
+            reader.Unique(githubPaths, githubPath, reader.Child(item, "github")!, $"{key}.github", "GitHub repository");
+            reader.Unique(gitlabPaths, gitlabPath, reader.Child(item, "gitlab")!, $"{key}.gitlab", "GitLab project");
+
+            pairs.Add(new MirrorPair
+            {
+                Name = name,
+                GitHub = githubPath,
+                GitLab = gitlabPath,
+                GitHubUrl = CloneUrl(github.Url, githubPath),
+                GitLabUrl = CloneUrl(gitlab.Url, gitlabPath),
+                OnDivergence = pairPolicy,
+                ConfigPath = fullPath,
+                GitHubApi = github.Api,
+                GitLabApi = gitlab.Api,
+                GitHubTokenEnv = github.TokenEnv,
+                GitLabTokenEnv = gitlab.TokenEnv,
+                CachePath = cache,
+            });
+        }
+
+        return new MirrorConfig
+        {
+            ConfigPath = fullPath,
+            GitHub = github,
+            GitLab = gitlab,
+            CachePath = cache,
+            OnDivergence = policy,
+            Pairs = pairs,
+        };
+    }
+
+    /// <summary>Clone URL of a side: &lt;url&gt;/&lt;path&gt;.git.</summary>
+    public static string CloneUrl(string baseUrl, string path) => baseUrl.TrimEnd('/', '\\') + "/" + path + ".git";
+
+    private static string StripMark(string message) => MarkPattern().Replace(message, "").Trim();
+
+    [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\):\s*")]
+    private static partial Regex MarkPattern();
+
+    // owner/name: GitHub allows letters, digits, '-', '_' and '.' in both.
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+    private static partial Regex GitHubPath();
+
+    // group[/subgroup…]/name
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")]
+    private static partial Regex GitLabPath();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvName();
+
+    private sealed class Reader(string file)
+    {
+        public MirrorConfigException Error(YamlNode node, string? key, string problem) =>
+            new(file, (int)node.Start.Line, (int)node.Start.Column, key, problem);
+
+        public YamlMappingNode Mapping(YamlNode node, string what) =>
+            node as YamlMappingNode ?? throw Error(node, what == "the document" ? null : what,
+                what == "the document" ? "the document must be a mapping with a 'repos:' list" : "must be a mapping");
+
+        public YamlNode? Child(YamlMappingNode map, string key)
+        {
+            foreach (var (k, v) in map.Children)
+            {
+                if (k is YamlScalarNode { Value: var name } && name == key) return v;
+            }
+            return null;
+        }
+
+        public string Scalar(YamlNode node, string key) =>
+            node is YamlScalarNode { Value: { } value } ? value : throw Error(node, key, "must be a plain value");
+
+        public void RejectUnknownKeys(YamlMappingNode map, string[] allowed, string? parent)
+        {
+            foreach (var (k, _) in map.Children)
+            {
+                var name = (k as YamlScalarNode)?.Value ?? "";
+                if (!allowed.Contains(name, StringComparer.Ordinal))
+                {
+                    var full = parent is null ? name : $"{parent}.{name}";
+                    var hint = allowed.FirstOrDefault(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase));
+                    throw Error(k, full, hint is null
+                        ? $"unknown key (expected one of: {string.Join(", ", allowed)})"
+                        : $"unknown key; did you mean '{hint}'? (keys are case-sensitive)");
+                }
+            }
+        }
+
+        public MirrorDivergencePolicy Policy(YamlNode node, string key) => Scalar(node, key) switch
+        {
+            "halt-pair" => MirrorDivergencePolicy.HaltPair,
+            "skip-ref" => MirrorDivergencePolicy.SkipRef,
+            var other => throw Error(node, key, $"'{other}' is not a policy (use halt-pair or skip-ref)"),
+        };
+
+        public string RequiredPath(YamlMappingNode item, string side, string parent, Regex shape)
+        {
+            var key = $"{parent}.{side}";
+            var node = Child(item, side) ?? throw Error(item, key, $"missing: every pair needs both 'github:' and 'gitlab:'");
+            var value = Scalar(node, key).Trim();
+            if (value.EndsWith(".git", StringComparison.OrdinalIgnoreCase)) value = value[..^4];
+            if (!shape.IsMatch(value) || value.Split('/').Any(s => s is "." or ".."))
+            {
+                throw Error(node, key, side == "github"
+                    ? $"'{value}' is not a GitHub repository path (owner/name)"
+                    : $"'{value}' is not a GitLab project path (group[/subgroup…]/name)");
+            }
+            return value;
+        }
+
+        public void Unique(Dictionary<string, int> seen, string value, YamlNode node, string key, string what)
+        {
+            var line = (int)node.Start.Line;
+            if (!seen.TryAdd(value, line))
+            {
+                throw Error(node, key, $"duplicate {what} '{value}' (first used on line {seen[value]})");
+            }
+        }
+
+        public ForgeSettings Forge(YamlMappingNode root, string key, ForgeSettings defaults, string apiSuffix, string configDir)
+        {
+            if (Child(root, key) is not { } node) return defaults;
+            if (node is YamlScalarNode { Value: null or "" }) return defaults;
+            var map = Mapping(node, key);
+            RejectUnknownKeys(map, ForgeKeys, key);
+
+            var url = defaults.Url;
+            if (Child(map, "url") is { } urlNode)
+            {
+                url = NormalizeUrl(Scalar(urlNode, $"{key}.url").Trim(), urlNode, $"{key}.url", configDir);
+            }
+            var api = Child(map, "api") is { } apiNode
+                ? Scalar(apiNode, $"{key}.api").Trim().TrimEnd('/')
+                : url == defaults.Url || !url.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? defaults.Api : url + apiSuffix;
+            var tokenEnv = defaults.TokenEnv;
+            if (Child(map, "tokenEnv") is { } envNode)
+            {
+                tokenEnv = Scalar(envNode, $"{key}.tokenEnv").Trim();
+                if (!EnvName().IsMatch(tokenEnv))
+                {
+                    throw Error(envNode, $"{key}.tokenEnv", $"'{tokenEnv}' is not an environment variable name (name the variable, never put the token itself here)");
+                }
+            }
+            return new ForgeSettings(url, api, tokenEnv);
+        }
+
+        private string NormalizeUrl(string url, YamlNode node, string key, string configDir)
+        {
+            if (url.Length == 0) throw Error(node, key, "must not be empty");
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file")
+            {
+                if (!string.IsNullOrEmpty(uri.UserInfo))
+                {
+                    throw Error(node, key, "must not hold credentials: tokens come only from the environment variable named by tokenEnv");
+                }
+                return url.TrimEnd('/');
+            }
+            if (url.Contains("://", StringComparison.Ordinal))
+            {
+                throw Error(node, key, $"unsupported URL scheme in '{url}' (use https://, http://, file:// or a local directory)");
+            }
+            // A local directory (tests, demos): relative to the config file.
+            return Path.GetFullPath(CacheLocation.ExpandHome(url), configDir).TrimEnd('/', '\\');
+        }
+    }
+}

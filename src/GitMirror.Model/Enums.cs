@@ -1,0 +1,75 @@
+namespace GitMirror;
+
+/// <summary>One of the two forges of a mirror pair.</summary>
+public enum MirrorSide
+{
+    GitHub,
+    GitLab,
+}
+
+/// <summary>What kind of ref is mirrored: only branches and tags are.</summary>
+public enum MirrorRefKind
+{
+    Branch,
+    Tag,
+}
+
+/// <summary>How a ref compares between the two sides of a pair.</summary>
+public enum MirrorRefStatus
+{
+    InSync,
+    GitHubOnly,
+    GitLabOnly,
+    GitHubAhead,
+    GitLabAhead,
+    Diverged,
+}
+
+/// <summary>Outcome of syncing one pair.</summary>
+public enum MirrorSyncStatus
+{
+    /// <summary>Both sides already held the same refs; nothing was pushed.</summary>
+    UpToDate,
+    /// <summary>Refs were pushed and every push succeeded.</summary>
+    Synced,
+    /// <summary>A ref diverged under the halt-pair policy: nothing was pushed.</summary>
+    Halted,
+    /// <summary>The pair could not be synced, or a push was rejected.</summary>
+    Failed,
+    /// <summary>Another run held the pair's lock; not an error.</summary>
+    Skipped,
+}
+
+/// <summary>What a sync does when a ref diverged (YAML <c>halt-pair</c>, <c>skip-ref</c>).</summary>
+public enum MirrorDivergencePolicy
+{
+    HaltPair,
+    SkipRef,
+}
+
+/// <summary>The steps <c>Initialize-MirrorBootstrap</c> performs for a pair.</summary>
+public enum MirrorBootstrapStepKind
+{
+    Repository,
+    Secret,
+    Variables,
+    CiFiles,
+}
+
+/// <summary>Where a bootstrap step acted.</summary>
+public enum MirrorBootstrapSide
+{
+    GitHub,
+    GitLab,
+    Both,
+}
+
+/// <summary>What a bootstrap step did.</summary>
+public enum MirrorBootstrapAction
+{
+    Created,
+    Updated,
+    Unchanged,
+    Skipped,
+    Failed,
+}

@@ -1,0 +1,47 @@
+namespace GitMirror;
+
+/// <summary>A GitHub repository and a GitLab project kept mirrored, as read from repos.yaml.</summary>
+public sealed class MirrorPair
+{
+    public required string Name { get; init; }
+
+    /// <summary>Path on GitHub (owner/name).</summary>
+    public required string GitHub { get; init; }
+
+    /// <summary>Path on GitLab (group[/subgroup…]/name).</summary>
+    public required string GitLab { get; init; }
+
+    /// <summary>Clone URL of the GitHub side; never holds credentials.</summary>
+    public required string GitHubUrl { get; init; }
+
+    /// <summary>Clone URL of the GitLab side; never holds credentials.</summary>
+    public required string GitLabUrl { get; init; }
+
+    public MirrorDivergencePolicy OnDivergence { get; init; }
+
+    /// <summary>Full path of the repos.yaml the pair came from.</summary>
+    public required string ConfigPath { get; init; }
+
+    /// <summary>The GitHub REST API base (https://api.github.com, or GHE's https://HOST/api/v3).</summary>
+    public string GitHubApi { get; init; } = "https://api.github.com";
+
+    /// <summary>The GitLab REST API base (https://gitlab.com/api/v4).</summary>
+    public string GitLabApi { get; init; } = "https://gitlab.com/api/v4";
+
+    /// <summary>Name of the environment variable that holds the GitHub bot's token.</summary>
+    public string GitHubTokenEnv { get; init; } = "GITHUB_TOKEN";
+
+    /// <summary>Name of the environment variable that holds the GitLab bot's token.</summary>
+    public string GitLabTokenEnv { get; init; } = "GITLAB_TOKEN";
+
+    /// <summary>The cache directory (bare repositories, status and lock files).</summary>
+    public required string CachePath { get; init; }
+
+    /// <summary>The path of one side.</summary>
+    public string PathOf(MirrorSide side) => side == MirrorSide.GitHub ? GitHub : GitLab;
+
+    /// <summary>The clone URL of one side.</summary>
+    public string UrlOf(MirrorSide side) => side == MirrorSide.GitHub ? GitHubUrl : GitLabUrl;
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,25 @@
+namespace GitMirror;
+
+/// <summary>The last recorded sync of one pair, from the cache directory.</summary>
+public sealed class MirrorPairStatus
+{
+    public required string PairName { get; init; }
+
+    /// <summary>The last run's status; null when the pair never ran.</summary>
+    public MirrorSyncStatus? Status { get; init; }
+
+    /// <summary>True when the last run was UpToDate or Synced with no diverged ref and no failure.</summary>
+    public bool Healthy { get; init; }
+
+    public DateTimeOffset? LastRun { get; init; }
+
+    public DateTimeOffset? LastSuccess { get; init; }
+
+    public int ConsecutiveFailures { get; init; }
+
+    public string[] DivergedRefs { get; init; } = [];
+
+    public string? LastError { get; init; }
+
+    public override string ToString() => $"{PairName} {(Healthy ? "healthy" : "unhealthy")}";
+}

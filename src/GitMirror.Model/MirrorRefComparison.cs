@@ -1,0 +1,41 @@
+namespace GitMirror;
+
+/// <summary>How one branch or tag of a pair compares between GitHub and GitLab.</summary>
+public sealed class MirrorRefComparison
+{
+    public required MirrorPair Pair { get; init; }
+
+    public string PairName => Pair.Name;
+
+    /// <summary>Full ref name, e.g. <c>refs/heads/main</c>.</summary>
+    public required string Ref { get; init; }
+
+    /// <summary>Short name, e.g. <c>main</c> or <c>v1.0</c>.</summary>
+    public string Name => MirrorRefNames.ShortName(Ref);
+
+    public MirrorRefKind Kind => MirrorRefNames.KindOf(Ref);
+
+    /// <summary>Object id on GitHub; null when the ref is absent there.</summary>
+    public string? GitHubSha { get; init; }
+
+    /// <summary>Object id on GitLab; null when the ref is absent there.</summary>
+    public string? GitLabSha { get; init; }
+
+    public MirrorRefStatus Status { get; init; }
+
+    public bool Diverged => Status == MirrorRefStatus.Diverged;
+
+    /// <summary>For a diverged branch: the newest common commit, when there is one.</summary>
+    public string? MergeBase { get; init; }
+
+    /// <summary>For a diverged branch: commits on GitHub beyond the merge base.</summary>
+    public int? GitHubAheadBy { get; init; }
+
+    /// <summary>For a diverged branch: commits on GitLab beyond the merge base.</summary>
+    public int? GitLabAheadBy { get; init; }
+
+    /// <summary>The object id on one side.</summary>
+    public string? ShaOf(MirrorSide side) => side == MirrorSide.GitHub ? GitHubSha : GitLabSha;
+
+    public override string ToString() => $"{PairName} {Ref} {Status}";
+}

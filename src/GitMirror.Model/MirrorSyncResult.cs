@@ -1,0 +1,47 @@
+namespace GitMirror;
+
+/// <summary>One ref pushed (or refused) during a sync or repair.</summary>
+public sealed class MirrorRefUpdate
+{
+    public required string Ref { get; init; }
+
+    /// <summary>The side that received the push.</summary>
+    public MirrorSide Target { get; init; }
+
+    /// <summary>The value the target held before; null when the ref was created.</summary>
+    public string? OldSha { get; init; }
+
+    public required string NewSha { get; init; }
+
+    public bool Succeeded { get; init; }
+
+    /// <summary>What happened: the server's message when it refused the update.</summary>
+    public string? Message { get; init; }
+
+    public override string ToString() => $"{Ref} -> {Target}: {(Succeeded ? "ok" : Message)}";
+}
+
+/// <summary>The outcome of syncing one pair.</summary>
+public sealed class MirrorSyncResult
+{
+    public required MirrorPair Pair { get; init; }
+
+    public string PairName => Pair.Name;
+
+    public MirrorSyncStatus Status { get; init; }
+
+    public MirrorRefUpdate[] Updates { get; init; } = [];
+
+    /// <summary>Full names of the refs that diverged (the pair was halted, or they were skipped).</summary>
+    public string[] DivergedRefs { get; init; } = [];
+
+    /// <summary>Why the pair failed; null otherwise.</summary>
+    public string? Error { get; init; }
+
+    public TimeSpan Duration { get; init; }
+
+    /// <summary>When the run of this pair started (UTC).</summary>
+    public DateTimeOffset StartTime { get; init; }
+
+    public override string ToString() => $"{PairName} {Status}";
+}

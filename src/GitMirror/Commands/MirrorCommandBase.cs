@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using GitMirror.Core.Config;
+
+namespace GitMirror.Commands;
+
+/// <summary>
+/// What every GitMirror cmdlet shares: -Path, loading the config (a bad file is a terminating
+/// MirrorConfigInvalid error), Ctrl+C as a cancellation token, and a pump that lets work on other
+/// threads write to the pipeline from the pipeline thread.
+/// </summary>
+public abstract class MirrorCommandBase : PSCmdlet
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<string, MirrorConfig> _configs = new(StringComparer.Ordinal);
+    private BlockingCollection<Action>? _pipelineQueue;
+
+    /// <summary>The repos.yaml to read: default $env:GITMIRROR_CONFIG, else ./repos.yaml.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>The config named by -Path (or its defaults), loaded once per invocation.</summary>
+    protected MirrorConfig LoadConfig()
+    {
+        var fullPath = ConfigLoader.ResolvePath(Path, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        if (_configs.TryGetValue(fullPath, out var cached)) return cached;
+        try
+        {
+            WriteVerbose($"Reading {fullPath}");
+            var config = ConfigLoader.Load(fullPath);
+            _configs[fullPath] = config;
+            return config;
+        }
+        catch (MirrorConfigException e)
+        {
+            OnConfigInvalid();
+            ThrowTerminatingError(new ErrorRecord(e, "MirrorConfigInvalid", ErrorCategory.InvalidData, fullPath)
+            {
+                ErrorDetails = new ErrorDetails(e.Message)
+                {
+                    RecommendedAction = "Fix the file at the line and column named, then run the command again.",
+                },
+            });
+            throw; // not reached: ThrowTerminatingError always throws
+        }
+    }
+
+    /// <summary>Called just before a bad config stops the command (Sync records exit code 3).</summary>
+    protected virtual void OnConfigInvalid()
+    {
+    }
+
+    /// <summary>
+    /// The pairs whose names match any of <paramref name="names"/> (wildcards allowed). A plain name
+    /// that matches nothing is a non-terminating MirrorPairNotFound error.
+    /// </summary>
+    protected IReadOnlyList<MirrorPair> SelectPairs(MirrorConfig config, string[]? names)
+    {
+        if (names is null || names.Length == 0) return config.Pairs;
+        var selected = new List<MirrorPair>();
+        foreach (var name in names)
+        {
+            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+            var matches = config.Pairs.Where(p => pattern.IsMatch(p.Name)).ToList();
+            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                WriteError(new ErrorRecord(
+                    new ItemNotFoundException($"No pair named '{name}' in {config.ConfigPath}."),
+                    "MirrorPairNotFound", ErrorCategory.ObjectNotFound, name));
+            }
+            selected.AddRange(matches.Where(m => !selected.Contains(m)));
+        }
+        return selected;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the thread pool while this (the pipeline) thread performs
+    /// whatever the work posts through <see cref="OnPipelineThread"/>: cmdlet output may only be
+    /// written from the pipeline thread.
+    /// </summary>
+    protected void RunPumped(Func<CancellationToken, Task> work)
+    {
+        using var queue = new BlockingCollection<Action>();
+        _pipelineQueue = queue;
+        try
+        {
+            var task = Task.Run(async () =>
+            {
+                try
+                {
+                    await work(StopToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    queue.CompleteAdding();
+                }
+            });
+            foreach (var action in queue.GetConsumingEnumerable())
+            {
+                action();
+            }
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+        finally
+        {
+            _pipelineQueue = null;
+        }
+    }
+
+    /// <summary>Queues an action for the pipeline thread (runs it at once when called there).</summary>
+    protected void OnPipelineThread(Action action)
+    {
+        var queue = _pipelineQueue;
+        if (queue is null) action();
+        else queue.Add(action);
+    }
+
+    /// <summary>Asks ShouldProcess from any thread and waits for the pipeline thread's answer.</summary>
+    protected bool ShouldProcessFromWorker(string target, string action)
+    {
+        if (_pipelineQueue is null) return ShouldProcess(target, action);
+        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        OnPipelineThread(() =>
+        {
+            try { answer.SetResult(ShouldProcess(target, action)); }
+            catch (Exception e) { answer.SetException(e); }
+        });
+        return answer.Task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>An <see cref="Core.IMirrorLog"/> whose messages reach this cmdlet's Verbose and Warning streams.</summary>
+    protected Core.IMirrorLog Log => _log ??= new CmdletLog(this);
+
+    private Core.IMirrorLog? _log;
+
+    private sealed class CmdletLog(MirrorCommandBase cmdlet) : Core.IMirrorLog
+    {
+        public void Verbose(string message) => cmdlet.OnPipelineThread(() => cmdlet.WriteVerbose(message));
+
+        public void Warning(string message) => cmdlet.OnPipelineThread(() => cmdlet.WriteWarning(message));
+    }
+}
