@@ -1,0 +1,18 @@
+namespace GitMirror.Core.Plan;
+
+/// <summary>What a sync of one pair will do, decided from what Observe saw.</summary>
+public sealed class SyncPlan
+{
+    public required MirrorPair Pair { get; init; }
+
+    /// <summary>Every mirrored ref of the pair, sorted by name.</summary>
+    public required IReadOnlyList<MirrorRefComparison> Comparisons { get; init; }
+
+    /// <summary>The pushes to make; empty when the pair is halted.</summary>
+    public required IReadOnlyList<PlannedPush> Pushes { get; init; }
+
+    public required IReadOnlyList<MirrorRefComparison> Diverged { get; init; }
+
+    /// <summary>True when a ref diverged under halt-pair: nothing is pushed.</summary>
+    public bool Halted { get; init; }
+}
