@@ -6,11 +6,19 @@ public static class MirrorRefNames
     public const string BranchPrefix = "refs/heads/";
     public const string TagPrefix = "refs/tags/";
 
-    /// <summary>True for the refs that are mirrored. A branch literally named HEAD is not: GitLab refuses it.</summary>
-    public static bool IsMirrored(string refName) =>
-        (refName.StartsWith(BranchPrefix, StringComparison.Ordinal) && refName.Length > BranchPrefix.Length
-            && refName != BranchPrefix + "HEAD")
-        || (refName.StartsWith(TagPrefix, StringComparison.Ordinal) && refName.Length > TagPrefix.Length);
+    /// <summary>
+    /// True for the refs that are mirrored. A branch literally named HEAD is not (GitLab refuses it),
+    /// nor a peeled-tag entry of an advertisement (refs/tags/v1^{}).
+    /// </summary>
+    public static bool IsMirrored(string refName)
+    {
+        if (refName.EndsWith("^{}", StringComparison.Ordinal)) return false;
+        if (refName.StartsWith(BranchPrefix, StringComparison.Ordinal))
+        {
+            return refName.Length > BranchPrefix.Length && refName != BranchPrefix + "HEAD";
+        }
+        return refName.StartsWith(TagPrefix, StringComparison.Ordinal) && refName.Length > TagPrefix.Length;
+    }
 
     public static MirrorRefKind KindOf(string refName) =>
         refName.StartsWith(TagPrefix, StringComparison.Ordinal) ? MirrorRefKind.Tag : MirrorRefKind.Branch;

@@ -23,6 +23,9 @@ public sealed class RepoBuilder
             Directory.CreateDirectory(_work);
             Git.Run(_work, "init", "--quiet", "--initial-branch=main");
             Git.Run(_work, "remote", "add", "origin", barePath);
+            // Borrow the bare repository's objects, so commits that arrived there by a sync can be built on.
+            File.WriteAllText(System.IO.Path.Combine(_work, ".git", "objects", "info", "alternates"),
+                System.IO.Path.Combine(System.IO.Path.GetFullPath(barePath), "objects") + "\n");
         }
     }
 

@@ -98,6 +98,7 @@ public class SyncPlannerTests
     [InlineData("refs/environments/prod")]
     [InlineData("refs/remotes/origin/main")]
     [InlineData("refs/notes/commits")]
+    [InlineData("refs/tags/v1^{}")]
     public void Refs_outside_heads_and_tags_are_never_planned(string refName)
     {
         var plan = SyncPlanner.Plan(Pair(), [new ObservedRef(refName, A, null), new ObservedRef("refs/heads/main", A, A)]);

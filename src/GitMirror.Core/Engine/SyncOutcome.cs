@@ -1,0 +1,18 @@
+using GitMirror.Core.Plan;
+
+namespace GitMirror.Core.Engine;
+
+/// <summary>A pair's sync result plus what the cmdlet needs to report it well.</summary>
+public sealed class SyncOutcome
+{
+    public required MirrorSyncResult Result { get; init; }
+
+    /// <summary>The plan, when Observe got that far.</summary>
+    public SyncPlan? Plan { get; init; }
+
+    /// <summary>What made the pair fail before any push (null for push rejections, which are in the updates).</summary>
+    public Exception? Failure { get; init; }
+
+    /// <summary>Pushes the caller declined (-WhatIf, or No at -Confirm).</summary>
+    public IReadOnlyList<PlannedPush> Declined { get; init; } = [];
+}

@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text;
+using GitMirror.Core.Config;
+using GitMirror.Core.Plan;
+using LibGit2Sharp;
+
+namespace GitMirror.Core.Observe;
+
+/// <summary>
+/// The pair's bare repository in the cache directory. It only speeds things up: objects fetched
+/// once are not fetched again, and deleting it changes no result. Both sides are named remotes
+/// (libgit2 fetches only through named remotes) whose URLs never hold credentials.
+/// </summary>
+public sealed class MirrorCache : IDisposable
+{
+    private MirrorCache(string path, Repository repository)
+    {
+        Path = path;
+        Repository = repository;
+    }
+
+    public string Path { get; }
+
+    public Repository Repository { get; }
+
+    public static MirrorCache Open(MirrorPair pair)
+    {
+        CacheLocation.EnsurePrivateDirectory(pair.CachePath);
+        var reposDir = System.IO.Path.Combine(pair.CachePath, "repos");
+        CacheLocation.EnsurePrivateDirectory(reposDir);
+        var path = System.IO.Path.Combine(reposDir, SafeName(pair.Name) + ".git");
+        if (!Repository.IsValid(path))
+        {
+            // A half-created cache (killed during init) is just rebuilt: it holds nothing of value.
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            Repository.Init(path, isBare: true);
+        }
+        var repository = new Repository(path);
+        foreach (var side in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
+        {
+            var name = RemoteName(side);
+            var url = pair.UrlOf(side);
+            var remote = repository.Network.Remotes[name];
+            if (remote is null) repository.Network.Remotes.Add(name, url);
+            else if (remote.Url != url) repository.Network.Remotes.Update(name, r => r.Url = url);
+        }
+        return new MirrorCache(path, repository);
+    }
+
+    /// <summary>A file name for the pair that is readable, unique and safe on every file system.</summary>
+    public static string SafeName(string pairName)
+    {
+        var readable = new StringBuilder();
+        foreach (var c in pairName)
+        {
+            readable.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? char.ToLowerInvariant(c) : '_');
+        }
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(pairName)))[..10].ToLowerInvariant();
+        var prefix = readable.ToString().Trim('.');
+        return (prefix.Length > 60 ? prefix[..60] : prefix) + "-" + hash;
+    }
+
+    public static string RemoteName(MirrorSide side) => side == MirrorSide.GitHub ? "github" : "gitlab";
+
+    /// <summary>Where the cache keeps a side's copy of a ref: refs/mirror/github/heads/main.</summary>
+    public static string LocalRefFor(MirrorSide side, string refName) =>
+        $"refs/mirror/{RemoteName(side)}/{refName["refs/".Length..]}";
+
+    public bool Contains(string sha) => Repository.ObjectDatabase.Contains(new ObjectId(sha));
+
+    /// <summary>Fetches exactly the named refs of one side (no tags followed, nothing pruned).</summary>
+    public void Fetch(MirrorSide side, IEnumerable<string> refNames, CancellationToken cancellationToken)
+    {
+        var refspecs = refNames.Select(r => $"+{r}:{LocalRefFor(side, r)}").ToList();
+        if (refspecs.Count == 0) return;
+        var options = new FetchOptions
+        {
+            TagFetchMode = TagFetchMode.None,
+            Prune = false,
+            // Returning false cancels the transfer: the only way to stop libgit2 mid-fetch.
+            OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
+            OnProgress = _ => !cancellationToken.IsCancellationRequested,
+        };
+        NativeGitErrors.Run(() => Commands.Fetch(Repository, RemoteName(side), refspecs, options, logMessage: null));
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Points the cache's copy of a side's ref at <paramref name="sha"/> (which the cache holds).</summary>
+    public string Pin(MirrorSide side, string refName, string sha)
+    {
+        var local = LocalRefFor(side, refName);
+        Repository.Refs.Add(local, new ObjectId(sha), allowOverwrite: true);
+        return local;
+    }
+
+    /// <summary>How two different commits relate; null when either is not a commit.</summary>
+    public BranchHistory? HistoryOf(string githubSha, string gitlabSha)
+    {
+        var github = Repository.Lookup<Commit>(githubSha);
+        var gitlab = Repository.Lookup<Commit>(gitlabSha);
+        if (github is null || gitlab is null) return null;
+        var divergence = Repository.ObjectDatabase.CalculateHistoryDivergence(github, gitlab);
+        return new BranchHistory(divergence.CommonAncestor?.Sha, divergence.AheadBy ?? 0, divergence.BehindBy ?? 0);
+    }
+
+    public void Dispose() => Repository.Dispose();
+}

@@ -1,0 +1,71 @@
+using GitMirror.Core.Plan;
+
+namespace GitMirror.Core.Observe;
+
+/// <summary>
+/// Observe: lists both sides' branches and tags, fetches into the cache only the objects it lacks
+/// (a no-op poll lists refs and transfers no pack), and works out how differing branches relate.
+/// </summary>
+public sealed class PairObserver(IMirrorLog log)
+{
+    public async Task<PairObservation> ObserveAsync(MirrorPair pair, MirrorCache cache, CancellationToken cancellationToken)
+    {
+        var github = RemoteEndpoint.For(pair, MirrorSide.GitHub);
+        var gitlab = RemoteEndpoint.For(pair, MirrorSide.GitLab);
+
+        log.Verbose($"[{pair.Name}] Listing refs on GitHub and GitLab");
+        var githubList = Task.Run(() => github.ListRefs(cancellationToken), cancellationToken);
+        var gitlabList = Task.Run(() => gitlab.ListRefs(cancellationToken), cancellationToken);
+        var githubRefs = new Dictionary<string, string>(await githubList.ConfigureAwait(false), StringComparer.Ordinal);
+        var gitlabRefs = new Dictionary<string, string>(await gitlabList.ConfigureAwait(false), StringComparer.Ordinal);
+        log.Verbose($"[{pair.Name}] GitHub has {githubRefs.Count} refs, GitLab has {gitlabRefs.Count}");
+
+        var fetched = 0;
+        foreach (var (endpoint, refs) in new[] { (github, githubRefs), (gitlab, gitlabRefs) })
+        {
+            var other = refs == githubRefs ? gitlabRefs : githubRefs;
+            var needed = refs
+                .Where(r => !(other.TryGetValue(r.Key, out var sha) && sha == r.Value) && !cache.Contains(r.Value))
+                .Select(r => r.Key)
+                .ToList();
+            if (needed.Count == 0) continue;
+
+            log.Verbose($"[{pair.Name}] Fetching {needed.Count} refs from {endpoint.Description}");
+            try
+            {
+                await Task.Run(() => cache.Fetch(endpoint.Side, needed, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch (LibGit2Sharp.LibGit2SharpException e)
+            {
+                throw endpoint.Failure(e);
+            }
+            fetched += needed.Count;
+
+            // A ref may have moved between listing and fetching: what was fetched is the newer truth.
+            foreach (var name in needed)
+            {
+                var local = cache.Repository.Refs[MirrorCache.LocalRefFor(endpoint.Side, name)];
+                if (local?.TargetIdentifier is { } current && current != refs[name])
+                {
+                    log.Verbose($"[{pair.Name}] {name} moved on {endpoint.Description} while being read; using {PlannedPush.Short(current)}");
+                    refs[name] = current;
+                }
+            }
+        }
+
+        var observed = new List<ObservedRef>();
+        foreach (var name in githubRefs.Keys.Union(gitlabRefs.Keys).Order(StringComparer.Ordinal))
+        {
+            githubRefs.TryGetValue(name, out var githubSha);
+            gitlabRefs.TryGetValue(name, out var gitlabSha);
+            BranchHistory? history = null;
+            if (githubSha is not null && gitlabSha is not null && githubSha != gitlabSha
+                && MirrorRefNames.KindOf(name) == MirrorRefKind.Branch)
+            {
+                history = cache.HistoryOf(githubSha, gitlabSha);
+            }
+            observed.Add(new ObservedRef(name, githubSha, gitlabSha, history));
+        }
+        return new PairObservation { Pair = pair, Refs = observed, FetchedRefs = fetched };
+    }
+}

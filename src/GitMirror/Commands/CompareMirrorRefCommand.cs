@@ -1,0 +1,52 @@
+using System.Management.Automation;
+using GitMirror.Core.Engine;
+
+namespace GitMirror.Commands;
+
+/// <summary>
+/// Compares every branch and tag of the selected pairs (default: all) between GitHub and GitLab.
+/// Changes nothing on either side; it may fetch into the local cache.
+/// </summary>
+[Cmdlet(VerbsData.Compare, "MirrorRef", DefaultParameterSetName = NameSet)]
+[OutputType(typeof(MirrorRefComparison))]
+public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
+{
+    /// <summary>Pair names to compare; wildcards allowed. Default: every pair.</summary>
+    [Parameter(Position = 0, ParameterSetName = NameSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    /// <summary>Only refs whose short (main, v1.0) or full (refs/heads/main) name matches; wildcards allowed.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Ref { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var pairs = ResolvePairs(Name);
+        var engine = new MirrorEngine(Log);
+        var patterns = Ref?.Select(r => WildcardPattern.Get(r, WildcardOptions.IgnoreCase)).ToArray();
+
+        ForEachPair(pairs, "Comparing mirror pairs", async (pair, token) =>
+        {
+            try
+            {
+                var plan = await engine.CompareAsync(pair, token).ConfigureAwait(false);
+                var selected = plan.Comparisons
+                    .Where(c => patterns is null || patterns.Any(p => p.IsMatch(c.Ref) || p.IsMatch(c.Name)))
+                    .ToList();
+                OnPipelineThread(() => WriteObject(selected, enumerateCollection: true));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var (id, category) = e is Core.Transport.GitTransportException t ? MirrorErrors.Classify(t.Kind) : ("MirrorCompareFailed", ErrorCategory.NotSpecified);
+                OnPipelineThread(() => WriteError(new ErrorRecord(e, id, category, pair)
+                {
+                    ErrorDetails = new ErrorDetails($"Pair '{pair.Name}': {e.Message}"),
+                }));
+            }
+        });
+    }
+}

@@ -1,0 +1,51 @@
+using System.Management.Automation;
+using GitMirror.Core.Transport;
+
+namespace GitMirror.Commands;
+
+/// <summary>The error records GitMirror writes: stable PascalCase ErrorIds, real categories, real targets.</summary>
+internal static class MirrorErrors
+{
+    public static ErrorRecord Diverged(MirrorRefComparison comparison)
+    {
+        var detail = comparison.Kind == MirrorRefKind.Tag
+            ? $"tag points at {Short(comparison.GitHubSha)} on GitHub and {Short(comparison.GitLabSha)} on GitLab; tags never move"
+            : comparison.MergeBase is null && comparison.GitHubAheadBy is null
+                ? $"GitHub has {Short(comparison.GitHubSha)}, GitLab has {Short(comparison.GitLabSha)}"
+                : $"GitHub is {comparison.GitHubAheadBy} and GitLab {comparison.GitLabAheadBy} commits beyond {(comparison.MergeBase is null ? "no common commit" : "merge base " + Short(comparison.MergeBase))}";
+        var action = comparison.Pair.OnDivergence == MirrorDivergencePolicy.HaltPair ? "the pair was halted" : "the ref was skipped";
+        return new ErrorRecord(
+            new InvalidOperationException($"Pair '{comparison.PairName}': {comparison.Ref} diverged ({detail}); {action}."),
+            "MirrorRefDiverged", ErrorCategory.InvalidData, comparison)
+        {
+            ErrorDetails = new ErrorDetails($"Pair '{comparison.PairName}': {comparison.Ref} diverged ({detail}); {action}.")
+            {
+                RecommendedAction = $"Choose a winner: Compare-MirrorRef -Name '{comparison.PairName}' -Ref '{comparison.Ref}' | Repair-MirrorDivergence -Prefer GitHub (or GitLab). The loser is backed up.",
+            },
+        };
+    }
+
+    public static ErrorRecord PairFailed(MirrorSyncResult result, Exception? failure)
+    {
+        var (id, category) = failure is GitTransportException transport ? Classify(transport.Kind) : ("MirrorSyncFailed", ErrorCategory.NotSpecified);
+        if (failure is null) (id, category) = ("MirrorPushRejected", ErrorCategory.WriteError);
+        var message = $"Pair '{result.PairName}' failed: {result.Error}";
+        return new ErrorRecord(failure ?? new InvalidOperationException(message), id, category, result)
+        {
+            ErrorDetails = new ErrorDetails(message),
+        };
+    }
+
+    public static (string Id, ErrorCategory Category) Classify(TransportFailureKind kind) => kind switch
+    {
+        TransportFailureKind.Authentication => ("MirrorAuthenticationFailed", ErrorCategory.AuthenticationError),
+        TransportFailureKind.Permission => ("MirrorPermissionDenied", ErrorCategory.PermissionDenied),
+        TransportFailureKind.NotFound => ("MirrorRepositoryNotFound", ErrorCategory.ObjectNotFound),
+        TransportFailureKind.RateLimited => ("MirrorRateLimited", ErrorCategory.LimitsExceeded),
+        TransportFailureKind.Timeout => ("MirrorRemoteTimeout", ErrorCategory.OperationTimeout),
+        TransportFailureKind.Unreachable => ("MirrorRemoteUnreachable", ErrorCategory.ConnectionError),
+        _ => ("MirrorRemoteError", ErrorCategory.ProtocolError),
+    };
+
+    private static string Short(string? sha) => sha is null ? "nothing" : sha.Length > 10 ? sha[..10] : sha;
+}
