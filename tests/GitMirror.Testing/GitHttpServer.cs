@@ -70,22 +70,36 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
     /// <summary>Basic auth passwords that are accepted (any user name). Empty: anonymous access. Set up before requests run.</summary>
     public ISet<string> AcceptedTokens { get; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Every request served so far. Waits (up to 5 s) for requests still finishing: a client may have read
+    /// all it needs, and moved on to its assertions, before the server's handler has returned.
+    /// </summary>
     public IReadOnlyList<GitHttpRequestRecord> Requests
     {
         get
         {
+            WaitForRequestsInFlight();
             lock (_requests) return _requests.ToArray();
         }
     }
 
     /// <summary>How many requests were answered 401.</summary>
-    public int AuthFailures => Volatile.Read(ref _authFailures);
+    public int AuthFailures
+    {
+        get
+        {
+            WaitForRequestsInFlight();
+            return Volatile.Read(ref _authFailures);
+        }
+    }
 
     /// <summary>
     /// Fault injection, called before authentication: return true when it answered the request itself
     /// (500, 429 with Retry-After, or waiting on <see cref="HttpContext.RequestAborted"/> to simulate a hang).
     /// </summary>
     public Func<HttpContext, Task<bool>>? Intercept { get; set; }
+
+    private void WaitForRequestsInFlight() => SpinWait.SpinUntil(() => _inFlight.IsEmpty, TimeSpan.FromSeconds(5));
 
     public void ClearRequests()
     {
@@ -132,7 +146,6 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
         }
         finally
         {
-            _inFlight.TryRemove(context, out _);
             var request = context.Request;
             var record = new GitHttpRequestRecord(
                 request.Method,
@@ -144,6 +157,7 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
                 user,
                 request.Headers["Git-Protocol"].FirstOrDefault());
             lock (_requests) _requests.Add(record);
+            _inFlight.TryRemove(context, out _);
         }
     }
 
