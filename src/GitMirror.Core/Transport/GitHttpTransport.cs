@@ -73,12 +73,18 @@ internal sealed class HttpSmartSubtransport : RpcSmartSubtransport
         public override int Read(Stream dataStream, long length, out long bytesRead)
         {
             // libgit2 calls synchronously; the async calls underneath carry the scope's timeout and cancellation.
-            _exchange ??= GitHttpExchange.SendAsync(scope, url, service,
-                _requestBody is null ? null : _requestBody.GetBuffer().AsMemory(0, (int)_requestBody.Length)).GetAwaiter().GetResult();
+            _exchange ??= GitHttpExchange.SendAsync(scope, url, service, RequestBody()).GetAwaiter().GetResult();
             var read = _exchange.ReadAsync(_buffer.AsMemory(0, (int)Math.Min(length, _buffer.Length))).GetAwaiter().GetResult();
             dataStream.Write(_buffer, 0, read);
             bytesRead = read;
             return 0;
+        }
+
+        // Spelled out: "cond ? null : memory" would turn null into an empty Memory (via byte[]) and make a GET a POST.
+        private ReadOnlyMemory<byte>? RequestBody()
+        {
+            if (_requestBody is null) return null;
+            return _requestBody.GetBuffer().AsMemory(0, (int)_requestBody.Length);
         }
 
         protected override void Free()
