@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace GitMirror.Core.Transport;
+
+/// <summary>
+/// One smart-HTTP request and its streamed response, with the transport's rules: the Authorization
+/// header goes out with the first request (no 401 round trip, no credential replay), failures become
+/// <see cref="GitTransportException"/>s, and the server may stay silent at most the scope's timeout
+/// at any point (while answering, or between two reads of a body).
+/// </summary>
+internal sealed class GitHttpExchange : IDisposable
+{
+    private const int ChunkSize = 64 * 1024;
+
+    // One client for the process: pooled connections; the timeout is ours (per operation), not HttpClient's.
+    private static readonly HttpClient Client = new(new SocketsHttpHandler
+    {
+        AutomaticDecompression = DecompressionMethods.All,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        // .NET drops the Authorization header when following a redirect to another host.
+        AllowAutoRedirect = true,
+    })
+    {
+        Timeout = System.Threading.Timeout.InfiniteTimeSpan,
+        DefaultRequestHeaders = { UserAgent = { new ProductInfoHeaderValue("git", "2.0"), new ProductInfoHeaderValue("(GitMirror)") } },
+    };
+
+    private readonly TransportScope _scope;
+    private readonly CancellationTokenSource _silence;
+    private readonly CancellationTokenSource _linked;
+    private HttpResponseMessage? _response;
+    private Stream? _body;
+
+    private GitHttpExchange(TransportScope scope)
+    {
+        _scope = scope;
+        _silence = new CancellationTokenSource();
+        _linked = CancellationTokenSource.CreateLinkedTokenSource(_silence.Token, scope.CancellationToken);
+        KeepAlive();
+    }
+
+    /// <summary>
+    /// Sends a GET (<paramref name="body"/> null) or POST to <paramref name="url"/> and waits for the
+    /// response headers; the body is then read with <see cref="ReadAsync"/>.
+    /// </summary>
+    /// <param name="service">git-upload-pack or git-receive-pack: decides content types.</param>
+    public static async Task<GitHttpExchange> SendAsync(TransportScope scope, string url, string service,
+        ReadOnlyMemory<byte>? body, string? gitProtocol = null)
+    {
+        var exchange = new GitHttpExchange(scope);
+        try
+        {
+            await exchange.StartAsync(url, service, body, gitProtocol);
+            return exchange;
+        }
+        catch
+        {
+            exchange.Dispose();
+            throw;
+        }
+    }
+
+    private async Task StartAsync(string url, string service, ReadOnlyMemory<byte>? body, string? gitProtocol)
+    {
+        using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, url);
+        var expectedType = body is null ? $"application/x-{service}-advertisement" : $"application/x-{service}-result";
+        request.Headers.Accept.ParseAdd(expectedType);
+        if (_scope.Credential is { } credential) request.Headers.Authorization = credential.ToAuthenticationHeader();
+        if (gitProtocol is not null) request.Headers.Add("Git-Protocol", gitProtocol);
+        if (body is { } payload)
+        {
+            request.Content = new ProgressContent(payload, this);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue($"application/x-{service}-request");
+        }
+
+        _scope.RecordRequest();
+        try
+        {
+            _response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _linked.Token);
+        }
+        catch (Exception exception) when (Classify(exception) is { } failure)
+        {
+            throw Fail(failure);
+        }
+
+        if (FailureForStatus(_response) is { } statusFailure) throw Fail(statusFailure);
+        var contentType = _response.Content.Headers.ContentType?.MediaType;
+        if (!string.Equals(contentType, expectedType, StringComparison.OrdinalIgnoreCase))
+        {
+            // A login page, a proxy's error page or a dumb HTTP server: not something libgit2 should parse.
+            throw Fail(new GitTransportException(TransportFailureKind.Protocol,
+                $"{_scope.RemoteDescription}: not a smart git HTTP answer (HTTP {(int)_response.StatusCode}, content type '{contentType}').",
+                (int)_response.StatusCode));
+        }
+        _body = await _response.Content.ReadAsStreamAsync(_linked.Token);
+    }
+
+    /// <summary>Reads the next bytes of the response body; 0 at its end.</summary>
+    public async Task<int> ReadAsync(Memory<byte> buffer)
+    {
+        if (_body is null) throw new InvalidOperationException("The exchange has no response body.");
+        int read;
+        try
+        {
+            read = await _body.ReadAsync(buffer, _linked.Token);
+        }
+        catch (Exception exception) when (Classify(exception) is { } failure)
+        {
+            throw Fail(failure);
+        }
+        _scope.RecordReceived(read);
+        KeepAlive();
+        return read;
+    }
+
+    /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes; false at a clean end before the first byte.</summary>
+    public async Task<bool> ReadExactlyAsync(Memory<byte> buffer)
+    {
+        var filled = 0;
+        while (filled < buffer.Length)
+        {
+            var read = await ReadAsync(buffer[filled..]);
+            if (read == 0)
+            {
+                if (filled == 0) return false;
+                throw Fail(new GitTransportException(TransportFailureKind.Protocol,
+                    $"{_scope.RemoteDescription}: the server's answer ended in the middle of a packet."));
+            }
+            filled += read;
+        }
+        return true;
+    }
+
+    /// <summary>Records <paramref name="failure"/> in the scope (libgit2 loses exception types) and returns it to throw.</summary>
+    public GitTransportException Fail(GitTransportException failure)
+    {
+        _scope.RecordFailure(failure);
+        return failure;
+    }
+
+    /// <summary>The server showed a sign of life: give it the whole timeout again.</summary>
+    private void KeepAlive()
+    {
+        if (_scope.Timeout != System.Threading.Timeout.InfiniteTimeSpan) _silence.CancelAfter(_scope.Timeout);
+    }
+
+    /// <summary>
+    /// The typed failure for an exception out of HttpClient, or null when it must propagate as is
+    /// (the caller's cancellation is an <see cref="OperationCanceledException"/>, not a failure).
+    /// </summary>
+    private GitTransportException? Classify(Exception exception)
+    {
+        var remote = _scope.RemoteDescription;
+        if (exception is OperationCanceledException)
+        {
+            if (_scope.CancellationToken.IsCancellationRequested) return null;
+            if (_silence.IsCancellationRequested)
+            {
+                return new GitTransportException(TransportFailureKind.Timeout,
+                    $"{remote}: no answer from the server within {_scope.Timeout.TotalSeconds:0.#} s.", inner: exception);
+            }
+            return null;
+        }
+        return exception switch
+        {
+            HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse } =>
+                new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server's answer is not valid HTTP ({exception.Message}).", inner: exception),
+            HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } =>
+                new GitTransportException(TransportFailureKind.Unreachable, $"{remote}: TLS connection failed ({exception.Message}).", inner: exception),
+            HttpRequestException or IOException =>
+                new GitTransportException(TransportFailureKind.Unreachable, $"{remote}: cannot reach the server ({exception.Message}).", inner: exception),
+            _ => null,
+        };
+    }
+
+    private GitTransportException? FailureForStatus(HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode) return null;
+        var remote = _scope.RemoteDescription;
+        var retryAfter = RetryAfterOf(response);
+        return status switch
+        {
+            401 => new GitTransportException(TransportFailureKind.Authentication, _scope.Credential is null
+                ? $"{remote}: the server requires authentication (HTTP 401) and no token was given."
+                : $"{remote}: the server refused the token (HTTP 401).", status),
+            429 or 403 when status == 429 || retryAfter is not null =>
+                new GitTransportException(TransportFailureKind.RateLimited,
+                    $"{remote}: rate limited (HTTP {status}){(retryAfter is { } wait ? $", retry after {wait.TotalSeconds:0} s" : "")}.", status, retryAfter),
+            403 => new GitTransportException(TransportFailureKind.Permission,
+                $"{remote}: access denied (HTTP 403); the token may lack a scope or access to this repository.", status),
+            404 => new GitTransportException(TransportFailureKind.NotFound,
+                $"{remote}: repository not found (HTTP 404), or the token cannot see it.", status),
+            >= 500 => new GitTransportException(TransportFailureKind.Server, $"{remote}: server error (HTTP {status}).", status, retryAfter),
+            _ => new GitTransportException(TransportFailureKind.Protocol, $"{remote}: unexpected HTTP {status}.", status),
+        };
+    }
+
+    /// <summary>Retry-After (seconds or a date), else the reset time of an exhausted rate limit (GitHub, GitLab).</summary>
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter is { } retryAfter)
+        {
+            var wait = retryAfter.Delta ?? (retryAfter.Date - DateTimeOffset.UtcNow);
+            if (wait is { } w) return w < TimeSpan.Zero ? TimeSpan.Zero : w;
+        }
+        var remaining = HeaderValue(response, "x-ratelimit-remaining") ?? HeaderValue(response, "RateLimit-Remaining");
+        var reset = HeaderValue(response, "x-ratelimit-reset") ?? HeaderValue(response, "RateLimit-Reset");
+        if (remaining == "0" && long.TryParse(reset, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
+        {
+            var wait = DateTimeOffset.FromUnixTimeSeconds(epoch) - DateTimeOffset.UtcNow;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+        return null;
+    }
+
+    private static string? HeaderValue(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    public void Dispose()
+    {
+        _body?.Dispose();
+        _response?.Dispose();
+        _linked.Dispose();
+        _silence.Dispose();
+    }
+
+    /// <summary>A request body sent in chunks, each one counted and keeping the exchange alive (big pushes take long).</summary>
+    private sealed class ProgressContent(ReadOnlyMemory<byte> payload, GitHttpExchange exchange) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            await SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            for (var offset = 0; offset < payload.Length; offset += ChunkSize)
+            {
+                var chunk = payload.Slice(offset, Math.Min(ChunkSize, payload.Length - offset));
+                await stream.WriteAsync(chunk, cancellationToken);
+                exchange._scope.RecordSent(chunk.Length);
+                exchange.KeepAlive();
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = payload.Length;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text;
+
+namespace GitMirror.Core.Transport;
+
+/// <summary>
+/// Lists a remote's branches and tags over smart HTTP with protocol v2 <c>ls-refs</c>, which sends
+/// only <c>refs/heads/*</c> and <c>refs/tags/*</c>: libgit2's protocol v0 listing would download
+/// every <c>refs/pull/*</c> ref of a big GitHub repository on every poll. Falls back to parsing a
+/// v0 advertisement when the server does not speak v2.
+/// </summary>
+public sealed class HttpRefLister
+{
+    private const string Service = "git-upload-pack";
+    private static readonly string[] MirroredPrefixes = ["refs/heads/", "refs/tags/"];
+
+    /// <summary>
+    /// Ref name → object id of every branch and tag. Annotated tags map to the tag object's id (the
+    /// ref's own value), not the commit it points to.
+    /// </summary>
+    /// <param name="url">The clone URL (<c>https://host/group/repo.git</c>), without credentials.</param>
+    /// <param name="timeout">How long the server may stay silent.</param>
+    /// <param name="remoteDescription">Names the remote in messages; defaults to the URL's host and path.</param>
+    /// <exception cref="GitTransportException">The server refused, failed, timed out or did not speak git.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<IReadOnlyDictionary<string, string>> ListAsync(string url, GitCredential? credential, TimeSpan timeout,
+        CancellationToken cancellationToken, string? remoteDescription = null)
+    {
+        var scope = TransportScope.Detached(credential, timeout, cancellationToken,
+            remoteDescription ?? HttpSmartSubtransport.DescribeUrl(url));
+        var baseUrl = url.TrimEnd('/');
+
+        using (var advertisement = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/info/refs?service={Service}", Service,
+            body: null, gitProtocol: "version=2"))
+        {
+            var (first, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription);
+            if (first is not null && first.StartsWith("# service=", StringComparison.Ordinal))
+            {
+                // Some servers (GitHub) put the v0-style service banner and a flush before the v2 capabilities.
+                await ReadUntilFlushAsync(advertisement, scope, _ => { });
+                (first, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription);
+            }
+            if (first != "version 2")
+            {
+                return await ParseV0AdvertisementAsync(advertisement, scope, first);
+            }
+            var capabilities = new List<string>();
+            await ReadUntilFlushAsync(advertisement, scope, capabilities.Add);
+            if (!capabilities.Any(c => c == "ls-refs" || c.StartsWith("ls-refs=", StringComparison.Ordinal)))
+            {
+                throw advertisement.Fail(new GitTransportException(TransportFailureKind.Protocol,
+                    $"{scope.RemoteDescription}: the server speaks protocol v2 without ls-refs."));
+            }
+        }
+
+        var request = new StringBuilder()
+            .Append(PktLine.Data("command=ls-refs"))
+            .Append(PktLine.Delimiter);
+        foreach (var prefix in MirroredPrefixes) request.Append(PktLine.Data($"ref-prefix {prefix}"));
+        request.Append(PktLine.Flush);
+
+        using var listing = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/{Service}", Service,
+            Encoding.UTF8.GetBytes(request.ToString()), gitProtocol: "version=2");
+        var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Each line: "<oid> <name>[ symref-target:…][ peeled:…]"; ref-prefix is only a hint to the server, so filter too.
+        await ReadUntilFlushAsync(listing, scope, line =>
+        {
+            var parts = line.Split(' ');
+            if (parts.Length >= 2) AddIfMirrored(refs, parts[1], parts[0]);
+        });
+        return refs;
+    }
+
+    /// <summary>
+    /// A v0 advertisement: "&lt;oid&gt; &lt;name&gt;" lines until a flush; the first carries capabilities after
+    /// a NUL, an empty repository advertises "capabilities^{}", and "^{}" lines are peeled tags.
+    /// </summary>
+    private static async Task<IReadOnlyDictionary<string, string>> ParseV0AdvertisementAsync(GitHttpExchange advertisement,
+        TransportScope scope, string? firstLine)
+    {
+        var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Parse(string line)
+        {
+            var nul = line.IndexOf('\0');
+            if (nul >= 0) line = line[..nul];
+            var space = line.IndexOf(' ');
+            if (space > 0) AddIfMirrored(refs, line[(space + 1)..], line[..space]);
+        }
+
+        if (firstLine is null) return refs; // a flush right away: nothing advertised
+        if (firstLine != "version 1") Parse(firstLine);
+        await ReadUntilFlushAsync(advertisement, scope, Parse);
+        return refs;
+    }
+
+    private static void AddIfMirrored(Dictionary<string, string> refs, string name, string objectId)
+    {
+        if (name.EndsWith("^{}", StringComparison.Ordinal)) return;
+        if (MirroredPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) refs[name] = objectId;
+    }
+
+    private static async Task ReadUntilFlushAsync(GitHttpExchange exchange, TransportScope scope, Action<string> onLine)
+    {
+        while (true)
+        {
+            var (line, special) = await PktLine.ReadAsync(exchange, scope.RemoteDescription);
+            if (line is null)
+            {
+                if (special == PktLine.DelimiterCode) continue; // separates sections; the list ends at a flush
+                return; // flush, or response-end
+            }
+            onLine(line);
+        }
+    }
+}

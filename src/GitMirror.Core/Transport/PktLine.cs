@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Text;
+
+namespace GitMirror.Core.Transport;
+
+/// <summary>The git wire protocol's framing: a 4-hex-digit length (including itself), then the payload.</summary>
+internal static class PktLine
+{
+    public const string Flush = "0000";
+    public const string Delimiter = "0001";
+    public const int DelimiterCode = 1;
+
+    /// <summary>A data packet with <paramref name="text"/> and a trailing newline.</summary>
+    public static string Data(string text)
+    {
+        var payload = text + "\n";
+        return (Encoding.UTF8.GetByteCount(payload) + 4).ToString("x4", CultureInfo.InvariantCulture) + payload;
+    }
+
+    /// <summary>
+    /// Reads one packet: its text without the trailing newline, or null for a flush, delimiter or
+    /// response-end packet (<paramref name="special"/> tells which). A missing packet is a protocol error.
+    /// </summary>
+    public static async Task<(string? Text, int Special)> ReadAsync(GitHttpExchange exchange, string remote)
+    {
+        var header = new byte[4];
+        if (!await exchange.ReadExactlyAsync(header))
+        {
+            throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server's answer ended early."));
+        }
+        if (!int.TryParse(Encoding.ASCII.GetString(header), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var length))
+        {
+            throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server's answer is not the git protocol."));
+        }
+        if (length < 4) return (null, length);
+        var payload = new byte[length - 4];
+        if (!await exchange.ReadExactlyAsync(payload) && payload.Length > 0)
+        {
+            throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server's answer ended early."));
+        }
+        var text = Encoding.UTF8.GetString(payload).TrimEnd('\n');
+        if (text.StartsWith("ERR ", StringComparison.Ordinal))
+        {
+            throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server reported an error: {text[4..]}"));
+        }
+        return (text, 0);
+    }
+}
