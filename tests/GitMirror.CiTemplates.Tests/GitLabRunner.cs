@@ -70,7 +70,7 @@ internal sealed class GitLabProject
         // The runner's checkout: the whole history, then the pipeline's commit on a detached HEAD.
         Git.Run(WorkTree, "fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*");
         // (A deletion's all-zero sha has nothing to check out: GitLab would not even get here.)
-        if (push.Sha.Trim('0').Length > 0) Git.Run(WorkTree, "checkout", "--quiet", "--force", "--detach", push.Sha);
+        Git.Run(WorkTree, push.Sha.Trim('0').Length > 0 ? ["checkout", "--quiet", "--force", "--detach", push.Sha] : ["checkout", "--quiet", "--force", "--detach"]);
         foreach (var branch in Git.Run(WorkTree, "for-each-ref", "--format=%(refname:short)", "refs/heads/").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             Git.Run(WorkTree, "branch", "--quiet", "-D", branch);

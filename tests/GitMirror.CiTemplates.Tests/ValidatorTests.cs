@@ -37,7 +37,10 @@ public sealed class ValidatorTests
         if (broken) job = job.Replace("      when: never", "      when: sometimes");
         File.WriteAllText(Path.Combine(project, ".gitlab", "gitmirror.gitlab-ci.yml"), job);
         File.WriteAllText(Path.Combine(project, ".gitlab-ci.yml"), "include:\n  - local: .gitlab/gitmirror.gitlab-ci.yml\n");
+        // gitlab-ci-local reads the project as git sees it: local includes must be committed.
         GitMirror.Testing.Git.Run(project, "init", "--quiet", "--initial-branch=main");
+        GitMirror.Testing.Git.Run(project, "add", "--all");
+        GitMirror.Testing.Git.Run(project, "commit", "--quiet", "-m", "ci");
 
         var result = Proc.Run(gcl, ["--preview", "--no-color"], project, new Dictionary<string, string> { ["HOME"] = dir.Path });
 
