@@ -82,4 +82,19 @@ public sealed class StaticTemplateTests
         // No tracing that would print the Authorization header.
         Assert.DoesNotMatch(@"set -x|GIT_TRACE|GIT_CURL_VERBOSE", text);
     }
+
+    [Fact]
+    public void GitLabScript_IsPosixSh()
+    {
+        // The job image may have only busybox/dash sh, not bash: the script must parse there.
+        var job = (YamlMappingNode)Load(Tools.GitLabJob)["gitmirror"];
+        var script = string.Join('\n', ((YamlSequenceNode)job["script"]).Cast<YamlScalarNode>().Select(s => s.Value));
+        Assert.Contains("git", script);
+        using var dir = new GitMirror.Testing.TempDir("gitmirror-ci");
+        var file = dir.Combine("script.sh");
+        File.WriteAllText(file, script);
+        var shell = File.Exists("/bin/dash") ? "/bin/dash" : "/bin/sh";
+        var result = Proc.Run(shell, ["-n", file], dir.Path, new Dictionary<string, string>());
+        Assert.True(result.ExitCode == 0, result.Output);
+    }
 }
