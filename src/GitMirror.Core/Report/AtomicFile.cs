@@ -9,8 +9,14 @@ public static class AtomicFile
     /// <summary>Suffix of the temporary files; readers (node_exporter reads only *.prom) ignore them.</summary>
     public const string TempSuffix = ".tmp";
 
-    /// <summary>Writes a temp file in the same directory (rename is atomic only within one file system), flushes it to disk, renames it over <paramref name="path"/>.</summary>
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    public static void WriteAllBytes(string path, byte[] content) => Write(path, stream => stream.Write(content));
+
+    /// <summary>
+    /// Lets <paramref name="write"/> fill a temp file in the same directory (rename is atomic only
+    /// within one file system), flushes it to disk and renames it over <paramref name="path"/>. When
+    /// <paramref name="write"/> throws, the temp file is removed and <paramref name="path"/> is untouched.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
         var temp = $"{full}.{Guid.NewGuid():N}{TempSuffix}";
@@ -18,7 +24,7 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                stream.Write(content);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
