@@ -1,0 +1,65 @@
+namespace GitMirror.Core.Report;
+
+/// <summary>
+/// Replaces a file all at once: readers (and a crash) see either the old or the new content,
+/// never a half-written file.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Suffix of the temporary files; readers (node_exporter reads only *.prom) ignore them.</summary>
+    public const string TempSuffix = ".tmp";
+
+    public static void WriteAllBytes(string path, byte[] content) => Write(path, stream => stream.Write(content));
+
+    /// <summary>
+    /// Lets <paramref name="write"/> fill a temp file in the same directory (rename is atomic only
+    /// within one file system), flushes it to disk and renames it over <paramref name="path"/>. When
+    /// <paramref name="write"/> throws, the temp file is removed and <paramref name="path"/> is untouched.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        var full = Path.GetFullPath(path);
+        var temp = $"{full}.{Guid.NewGuid():N}{TempSuffix}";
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes temp files of <paramref name="path"/> left by a crashed writer long enough ago that no writer can still own them.</summary>
+    public static void RemoveLeftovers(string path, TimeSpan olderThan)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (dir is null || !Directory.Exists(dir)) return;
+        var cutoff = DateTime.UtcNow - olderThan;
+        foreach (var temp in Directory.EnumerateFiles(dir, Path.GetFileName(full) + ".*" + TempSuffix))
+        {
+            if (File.GetLastWriteTimeUtc(temp) < cutoff) TryDelete(temp);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

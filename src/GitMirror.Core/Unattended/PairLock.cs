@@ -1,0 +1,108 @@
+using GitMirror.Core.Config;
+using GitMirror.Core.Report;
+
+namespace GitMirror.Core.Unattended;
+
+/// <summary>
+/// One sync per pair at a time, across processes and machines that share the cache directory:
+/// an exclusive OS lock on <c>&lt;cache&gt;/locks/&lt;pair file name&gt;.lock</c>. The OS releases it
+/// when the holder exits or is killed, so there is never a stale lock to clean up.
+/// </summary>
+/// <remarks>
+/// Lock files are never deleted: deleting one while another process waits on the old inode would
+/// let two processes "hold" the same pair. On NFS, Linux maps the lock to an fcntl lock, which
+/// NFSv4 servers honour across machines.
+/// </remarks>
+public sealed class PairLock : IDisposable
+{
+    public const string DirectoryName = "locks";
+
+    private readonly FileStream _stream;
+    private readonly string _holderPath;
+    private bool _disposed;
+
+    private PairLock(string pairName, FileStream stream, string holderPath, PairLockHolder holder)
+    {
+        PairName = pairName;
+        _stream = stream;
+        _holderPath = holderPath;
+        Holder = holder;
+    }
+
+    public PairLockHolder Holder { get; }
+
+    public string PairName { get; }
+
+    public static string PathFor(string cacheDir, string pairName) =>
+        Path.Combine(cacheDir, DirectoryName, PairFileName.For(pairName) + ".lock");
+
+    /// <summary>
+    /// Takes the pair's lock, polling until <paramref name="timeout"/> (zero: one try). Returns the
+    /// handle (dispose to release), or null when another process held it all along; then
+    /// <see cref="ReadHolder"/> tells who and since when.
+    /// </summary>
+    public static async Task<PairLock?> TryAcquireAsync(string cacheDir, string pairName, TimeSpan timeout,
+        CancellationToken cancellationToken = default, TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        var path = PathFor(cacheDir, pairName);
+        CacheLocation.EnsurePrivateDirectory(cacheDir);
+        CacheLocation.EnsurePrivateDirectory(Path.GetDirectoryName(path)!);
+
+        var stream = await ExclusiveFile.OpenAsync(path, FileMode.OpenOrCreate, timeout, time, cancellationToken)
+            .ConfigureAwait(false);
+        if (stream is null) return null;
+
+        var holder = PairLockHolder.Current(time);
+        try
+        {
+            var json = holder.ToJson();
+            // In the lock file for people (cat shows it; cat takes no lock)...
+            stream.SetLength(0);
+            stream.Write(json);
+            stream.Flush(flushToDisk: false);
+            // ...and beside it for other .NET processes: .NET takes a shared flock to read, which the
+            // exclusive lock refuses, so the lock file itself is unreadable to them while held.
+            AtomicFile.WriteAllBytes(HolderPathOf(path), json);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        return new PairLock(pairName, stream, HolderPathOf(path), holder);
+    }
+
+    /// <summary>
+    /// Who holds (or last held) the pair's lock; null when unknown. Only meaningful right after
+    /// <see cref="TryAcquireAsync"/> returned null: a holder killed by SIGKILL leaves its record behind.
+    /// </summary>
+    public static PairLockHolder? ReadHolder(string cacheDir, string pairName)
+    {
+        try
+        {
+            return PairLockHolder.FromJson(File.ReadAllBytes(HolderPathOf(PathFor(cacheDir, pairName))));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string HolderPathOf(string lockPath) => lockPath + ".holder.json";
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        // Remove the record while still holding the lock, so nobody reads a finished holder.
+        try
+        {
+            File.Delete(_holderPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        _stream.Dispose();
+    }
+}
