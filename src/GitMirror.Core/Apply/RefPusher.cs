@@ -11,9 +11,12 @@ namespace GitMirror.Core.Apply;
 /// </summary>
 public sealed class RefPusher(IMirrorLog log)
 {
-    public IReadOnlyList<MirrorRefUpdate> Push(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes, CancellationToken cancellationToken)
+    /// <summary>The updates, and the transport failure that made the whole push fail, if one did.</summary>
+    public sealed record Report(IReadOnlyList<MirrorRefUpdate> Updates, Transport.GitTransportException? Failure);
+
+    public Report Push(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes, CancellationToken cancellationToken)
     {
-        if (pushes.Count == 0) return [];
+        if (pushes.Count == 0) return new Report([], null);
         var byRef = pushes.ToDictionary(p => p.Ref, StringComparer.Ordinal);
         // libgit2 pushes only from local refs, and wildcard refspecs fail: one explicit refspec per ref.
         var refspecs = pushes.Select(p => $"{cache.Pin(p.Source, p.Ref, p.NewSha)}:{p.Ref}").ToList();
@@ -45,10 +48,11 @@ public sealed class RefPusher(IMirrorLog log)
 
         log.Verbose($"Pushing {pushes.Count} refs to {target.Description}: {string.Join(", ", pushes)}");
         string? failure = null;
+        Transport.GitTransportException? transportFailure = null;
         try
         {
             var remote = cache.Repository.Network.Remotes[MirrorCache.RemoteName(target.Side)];
-            NativeGitErrors.Run(() => cache.Repository.Network.Push(remote, refspecs, options));
+            target.Run(() => cache.Repository.Network.Push(remote, refspecs, options), cancellationToken);
         }
         catch (UserCancelledException) when (leaseBroken is not null)
         {
@@ -59,12 +63,13 @@ public sealed class RefPusher(IMirrorLog log)
             cancellationToken.ThrowIfCancellationRequested();
             throw;
         }
-        catch (LibGit2SharpException e)
+        catch (Transport.GitTransportException e)
         {
-            failure = target.Failure(e).Message;
+            transportFailure = e;
+            failure = e.Message;
         }
 
-        return pushes.Select(p =>
+        var updates = pushes.Select(p =>
         {
             var message = failure ?? (rejected.TryGetValue(p.Ref, out var why) ? $"rejected by {target.Description}: {why}" : null);
             return new MirrorRefUpdate
@@ -77,6 +82,7 @@ public sealed class RefPusher(IMirrorLog log)
                 Message = message ?? (p.OldSha is null ? "created" : "fast-forwarded"),
             };
         }).ToList();
+        return new Report(updates, transportFailure);
     }
 
     private static string Describe(string? sha) => sha is null ? "no ref" : PlannedPush.Short(sha);

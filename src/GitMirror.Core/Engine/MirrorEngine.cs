@@ -49,11 +49,13 @@ public sealed class MirrorEngine(IMirrorLog log)
             }
 
             var updates = new List<MirrorRefUpdate>();
+            Exception? pushFailure = null;
             foreach (var group in approved.GroupBy(p => p.Target))
             {
                 var target = RemoteEndpoint.For(pair, group.Key);
                 var pushed = await Task.Run(() => _pusher.Push(cache, target, group.ToList(), cancellationToken), cancellationToken).ConfigureAwait(false);
-                updates.AddRange(pushed);
+                updates.AddRange(pushed.Updates);
+                pushFailure ??= pushed.Failure;
             }
 
             var failed = updates.Where(u => !u.Succeeded).ToList();
@@ -62,7 +64,7 @@ public sealed class MirrorEngine(IMirrorLog log)
                 : MirrorSyncStatus.UpToDate;
             var error = failed.Count > 0 ? string.Join("; ", failed.Select(f => $"{f.Ref}: {f.Message}").Distinct()) : null;
             log.Verbose($"[{pair.Name}] {status}: {updates.Count - failed.Count} of {updates.Count} pushes succeeded");
-            return Outcome(status, updates, diverged, error, declined: declined);
+            return Outcome(status, updates, diverged, error, pushFailure, declined);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -1,7 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using GitMirror.Core.Config;
 using GitMirror.Core.Plan;
+using GitMirror.Core.Unattended;
 using LibGit2Sharp;
 
 namespace GitMirror.Core.Observe;
@@ -28,7 +27,7 @@ public sealed class MirrorCache : IDisposable
         CacheLocation.EnsurePrivateDirectory(pair.CachePath);
         var reposDir = System.IO.Path.Combine(pair.CachePath, "repos");
         CacheLocation.EnsurePrivateDirectory(reposDir);
-        var path = System.IO.Path.Combine(reposDir, SafeName(pair.Name) + ".git");
+        var path = System.IO.Path.Combine(reposDir, PairFileName.For(pair.Name) + ".git");
         if (!Repository.IsValid(path))
         {
             // A half-created cache (killed during init) is just rebuilt: it holds nothing of value.
@@ -47,19 +46,6 @@ public sealed class MirrorCache : IDisposable
         return new MirrorCache(path, repository);
     }
 
-    /// <summary>A file name for the pair that is readable, unique and safe on every file system.</summary>
-    public static string SafeName(string pairName)
-    {
-        var readable = new StringBuilder();
-        foreach (var c in pairName)
-        {
-            readable.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? char.ToLowerInvariant(c) : '_');
-        }
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(pairName)))[..10].ToLowerInvariant();
-        var prefix = readable.ToString().Trim('.');
-        return (prefix.Length > 60 ? prefix[..60] : prefix) + "-" + hash;
-    }
-
     public static string RemoteName(MirrorSide side) => side == MirrorSide.GitHub ? "github" : "gitlab";
 
     /// <summary>Where the cache keeps a side's copy of a ref: refs/mirror/github/heads/main.</summary>
@@ -69,9 +55,9 @@ public sealed class MirrorCache : IDisposable
     public bool Contains(string sha) => Repository.ObjectDatabase.Contains(new ObjectId(sha));
 
     /// <summary>Fetches exactly the named refs of one side (no tags followed, nothing pruned).</summary>
-    public void Fetch(MirrorSide side, IEnumerable<string> refNames, CancellationToken cancellationToken)
+    public void Fetch(RemoteEndpoint endpoint, IEnumerable<string> refNames, CancellationToken cancellationToken)
     {
-        var refspecs = refNames.Select(r => $"+{r}:{LocalRefFor(side, r)}").ToList();
+        var refspecs = refNames.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}").ToList();
         if (refspecs.Count == 0) return;
         var options = new FetchOptions
         {
@@ -81,7 +67,7 @@ public sealed class MirrorCache : IDisposable
             OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
             OnProgress = _ => !cancellationToken.IsCancellationRequested,
         };
-        NativeGitErrors.Run(() => Commands.Fetch(Repository, RemoteName(side), refspecs, options, logMessage: null));
+        endpoint.Run(() => Commands.Fetch(Repository, RemoteName(endpoint.Side), refspecs, options, logMessage: null), cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
     }
 

@@ -14,8 +14,8 @@ public sealed class PairObserver(IMirrorLog log)
         var gitlab = RemoteEndpoint.For(pair, MirrorSide.GitLab);
 
         log.Verbose($"[{pair.Name}] Listing refs on GitHub and GitLab");
-        var githubList = Task.Run(() => github.ListRefs(cancellationToken), cancellationToken);
-        var gitlabList = Task.Run(() => gitlab.ListRefs(cancellationToken), cancellationToken);
+        var githubList = Task.Run(() => github.ListRefsAsync(cancellationToken), cancellationToken);
+        var gitlabList = Task.Run(() => gitlab.ListRefsAsync(cancellationToken), cancellationToken);
         var githubRefs = new Dictionary<string, string>(await githubList.ConfigureAwait(false), StringComparer.Ordinal);
         var gitlabRefs = new Dictionary<string, string>(await gitlabList.ConfigureAwait(false), StringComparer.Ordinal);
         log.Verbose($"[{pair.Name}] GitHub has {githubRefs.Count} refs, GitLab has {gitlabRefs.Count}");
@@ -31,14 +31,7 @@ public sealed class PairObserver(IMirrorLog log)
             if (needed.Count == 0) continue;
 
             log.Verbose($"[{pair.Name}] Fetching {needed.Count} refs from {endpoint.Description}");
-            try
-            {
-                await Task.Run(() => cache.Fetch(endpoint.Side, needed, cancellationToken), cancellationToken).ConfigureAwait(false);
-            }
-            catch (LibGit2Sharp.LibGit2SharpException e)
-            {
-                throw endpoint.Failure(e);
-            }
+            await Task.Run(() => cache.Fetch(endpoint, needed, cancellationToken), cancellationToken).ConfigureAwait(false);
             fetched += needed.Count;
 
             // A ref may have moved between listing and fetching: what was fetched is the newer truth.

@@ -3,9 +3,17 @@ using LibGit2Sharp;
 
 namespace GitMirror.Core.Observe;
 
-/// <summary>One side of a pair as the engine reaches it: its URL, and how to talk to it.</summary>
+/// <summary>
+/// One side of a pair as the engine reaches it: its URL, its token (http and https only, read from
+/// the environment variable the config names), and how to run a git operation against it so that
+/// failures come out typed and tokens never leave the Authorization header.
+/// </summary>
 public sealed class RemoteEndpoint
 {
+    /// <summary>How long a remote may stay silent; GITMIRROR_TIMEOUT_SEC overrides it.</summary>
+    public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(
+        int.TryParse(Environment.GetEnvironmentVariable("GITMIRROR_TIMEOUT_SEC"), out var seconds) && seconds > 0 ? seconds : 120);
+
     private RemoteEndpoint(MirrorSide side, string path, string url, string tokenEnv)
     {
         Side = side;
@@ -24,38 +32,95 @@ public sealed class RemoteEndpoint
     /// <summary>"GitLab (team/repo)": how messages name the side; never a URL with credentials.</summary>
     public string Description { get; }
 
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
     public bool IsHttp => Url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
         || Url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
-
-    public static RemoteEndpoint For(MirrorPair pair, MirrorSide side) =>
-        new(side, pair.PathOf(side), pair.UrlOf(side), side == MirrorSide.GitHub ? pair.GitHubTokenEnv : pair.GitLabTokenEnv);
 
     /// <summary>The directory of a local (path or file://) remote; null for http and https.</summary>
     public string? LocalPath => IsHttp ? null
         : Uri.TryCreate(Url, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath
         : Url;
 
+    public static RemoteEndpoint For(MirrorPair pair, MirrorSide side) =>
+        new(side, pair.PathOf(side), pair.UrlOf(side), side == MirrorSide.GitHub ? pair.GitHubTokenEnv : pair.GitLabTokenEnv);
+
+    /// <summary>The bot's credential for an http(s) side; a missing variable fails at once, naming it.</summary>
+    public GitCredential? Credential()
+    {
+        if (!IsHttp) return null;
+        var token = Environment.GetEnvironmentVariable(TokenEnv);
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            throw new GitTransportException(TransportFailureKind.Authentication,
+                $"{Description}: no token: the environment variable {TokenEnv} is not set (it must hold the {Side} mirror bot's token)");
+        }
+        return Side == MirrorSide.GitHub ? GitCredential.ForGitHub(token.Trim()) : GitCredential.ForGitLab(token.Trim());
+    }
+
     /// <summary>The branches and tags of this side: ref name → object id (a tag's own object, not the peeled commit).</summary>
-    public IReadOnlyDictionary<string, string> ListRefs(CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, string>> ListRefsAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (IsHttp)
+        {
+            try
+            {
+                // Protocol v2 ls-refs limited to heads and tags: a big GitHub repository's
+                // thousands of refs/pull/* are never sent.
+                var refs = await new HttpRefLister().ListAsync(Url, Credential(), Timeout, cancellationToken, Description).ConfigureAwait(false);
+                return refs.Where(r => MirrorRefNames.IsMirrored(r.Key)).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+            }
+            catch (GitTransportException e)
+            {
+                throw Explain(e);
+            }
+        }
+
         // libgit2 calls a missing local directory an "unsupported URL protocol": say what it is.
         if (LocalPath is { } local && !Directory.Exists(local))
         {
             throw new GitTransportException(TransportFailureKind.NotFound, $"{Description}: repository not found: {local} does not exist");
         }
+        return Run(() => Repository.ListRemoteReferences(Url)
+            .OfType<DirectReference>()
+            .Where(r => MirrorRefNames.IsMirrored(r.CanonicalName))
+            .ToDictionary(r => r.CanonicalName, r => r.TargetIdentifier, StringComparer.Ordinal), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a LibGit2Sharp network operation (fetch, push) against this side: over http(s) inside a
+    /// transport scope carrying the token, timeout and cancellation; failures as GitTransportException.
+    /// </summary>
+    public T Run<T>(Func<T> operation, CancellationToken cancellationToken)
+    {
         try
         {
-            return NativeGitErrors.Run(() => Repository.ListRemoteReferences(Url))
-                .OfType<DirectReference>()
-                .Where(r => MirrorRefNames.IsMirrored(r.CanonicalName))
-                .ToDictionary(r => r.CanonicalName, r => r.TargetIdentifier, StringComparer.Ordinal);
+            if (!IsHttp) return NativeGitErrors.Run(operation);
+            using var scope = TransportScope.Begin(Credential(), Timeout, cancellationToken, Description);
+            return scope.Run(() => NativeGitErrors.Run(operation));
         }
-        catch (LibGit2SharpException e)
+        catch (GitTransportException e)
+        {
+            throw Explain(e);
+        }
+        catch (LibGit2SharpException e) when (e is not UserCancelledException)
         {
             throw Failure(e);
         }
     }
+
+    public void Run(Action operation, CancellationToken cancellationToken) => Run(() =>
+    {
+        operation();
+        return true;
+    }, cancellationToken);
+
+    /// <summary>Adds which variable holds the refused token: the first thing an operator checks.</summary>
+    private GitTransportException Explain(GitTransportException e) =>
+        e.Kind is TransportFailureKind.Authentication or TransportFailureKind.Permission && !e.Message.Contains(TokenEnv, StringComparison.Ordinal)
+            ? new GitTransportException(e.Kind, $"{e.Message} (the token comes from the environment variable {TokenEnv})", e.StatusCode, e.RetryAfter, e)
+            : e;
 
     /// <summary>A typed failure for an error libgit2 raised while talking to this side.</summary>
     public GitTransportException Failure(Exception e)
@@ -64,11 +129,10 @@ public sealed class RemoteEndpoint
         var message = e.Message;
         var kind = message.Contains("not found", StringComparison.OrdinalIgnoreCase)
             || message.Contains("does not exist", StringComparison.OrdinalIgnoreCase)
-            || message.Contains("failed to resolve path", StringComparison.OrdinalIgnoreCase)
             || message.Contains("could not find repository", StringComparison.OrdinalIgnoreCase)
                 ? TransportFailureKind.NotFound
                 : TransportFailureKind.Unreachable;
         var what = kind == TransportFailureKind.NotFound ? "repository not found" : "cannot reach the repository";
-        return new GitTransportException(kind, $"{Description}: {what} at {Url}: {message}", inner: e);
+        return new GitTransportException(kind, $"{Description}: {what}: {message}", inner: e);
     }
 }
