@@ -10,9 +10,9 @@ namespace GitMirror.Core.Engine;
 /// Apply (push) → Report (a MirrorSyncResult). A failure is the pair's result, never an exception
 /// that would stop the other pairs; only cancellation propagates.
 /// </summary>
-public sealed class MirrorEngine(IMirrorLog log)
+public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? retry = null)
 {
-    private readonly PairObserver _observer = new(log);
+    private readonly PairObserver _observer = new(log, retry);
     private readonly RefPusher _pusher = new(log);
 
     /// <summary>Observes a pair and plans, changing nothing on either side.</summary>

@@ -13,6 +13,9 @@ public sealed class SyncOutcome
     /// <summary>What made the pair fail before any push (null for push rejections, which are in the updates).</summary>
     public Exception? Failure { get; init; }
 
+    /// <summary>Something to warn about rather than fail on (a pair skipped because another run holds it).</summary>
+    public string? Warning { get; init; }
+
     /// <summary>Pushes the caller declined (-WhatIf, or No at -Confirm).</summary>
     public IReadOnlyList<PlannedPush> Declined { get; init; } = [];
 }

@@ -1,4 +1,5 @@
 using GitMirror.Core.Plan;
+using GitMirror.Core.Unattended;
 
 namespace GitMirror.Core.Observe;
 
@@ -6,7 +7,7 @@ namespace GitMirror.Core.Observe;
 /// Observe: lists both sides' branches and tags, fetches into the cache only the objects it lacks
 /// (a no-op poll lists refs and transfers no pack), and works out how differing branches relate.
 /// </summary>
-public sealed class PairObserver(IMirrorLog log)
+public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = null)
 {
     public async Task<PairObservation> ObserveAsync(MirrorPair pair, MirrorCache cache, CancellationToken cancellationToken)
     {
@@ -14,8 +15,9 @@ public sealed class PairObserver(IMirrorLog log)
         var gitlab = RemoteEndpoint.For(pair, MirrorSide.GitLab);
 
         log.Verbose($"[{pair.Name}] Listing refs on GitHub and GitLab");
-        var githubList = Task.Run(() => github.ListRefsAsync(cancellationToken), cancellationToken);
-        var gitlabList = Task.Run(() => gitlab.ListRefsAsync(cancellationToken), cancellationToken);
+        // Reading is safe to repeat: transient failures are retried. Pushes are not (the next run converges).
+        var githubList = WithRetry(github, ct => github.ListRefsAsync(ct), cancellationToken);
+        var gitlabList = WithRetry(gitlab, ct => gitlab.ListRefsAsync(ct), cancellationToken);
         var githubRefs = new Dictionary<string, string>(await githubList.ConfigureAwait(false), StringComparer.Ordinal);
         var gitlabRefs = new Dictionary<string, string>(await gitlabList.ConfigureAwait(false), StringComparer.Ordinal);
         log.Verbose($"[{pair.Name}] GitHub has {githubRefs.Count} refs, GitLab has {gitlabRefs.Count}");
@@ -31,7 +33,11 @@ public sealed class PairObserver(IMirrorLog log)
             if (needed.Count == 0) continue;
 
             log.Verbose($"[{pair.Name}] Fetching {needed.Count} refs from {endpoint.Description}");
-            await Task.Run(() => cache.Fetch(endpoint, needed, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await WithRetry(endpoint, ct => Task.Run(() =>
+            {
+                cache.Fetch(endpoint, needed, ct);
+                return true;
+            }, ct), cancellationToken).ConfigureAwait(false);
             fetched += needed.Count;
 
             // A ref may have moved between listing and fetching: what was fetched is the newer truth.
@@ -61,4 +67,9 @@ public sealed class PairObserver(IMirrorLog log)
         }
         return new PairObservation { Pair = pair, Refs = observed, FetchedRefs = fetched };
     }
+
+    private Task<T> WithRetry<T>(RemoteEndpoint endpoint, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken) =>
+        MirrorRetry.Create(endpoint.Description, log, retry)
+            .ExecuteAsync(async ct => await Task.Run(() => operation(ct), ct).ConfigureAwait(false), cancellationToken)
+            .AsTask();
 }

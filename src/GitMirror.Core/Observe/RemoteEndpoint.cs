@@ -22,6 +22,9 @@ public sealed class RemoteEndpoint
         Description = $"{side} ({path})";
     }
 
+    /// <summary>Exception.Data key naming the host a failure came from (for the auth circuit breaker).</summary>
+    public const string HostKey = "GitMirror.Host";
+
     public MirrorSide Side { get; }
 
     public string Url { get; }
@@ -52,8 +55,8 @@ public sealed class RemoteEndpoint
         var token = Environment.GetEnvironmentVariable(TokenEnv);
         if (string.IsNullOrWhiteSpace(token))
         {
-            throw new GitTransportException(TransportFailureKind.Authentication,
-                $"{Description}: no token: the environment variable {TokenEnv} is not set (it must hold the {Side} mirror bot's token)");
+            throw Explain(new GitTransportException(TransportFailureKind.Authentication,
+                $"{Description}: no token: the environment variable {TokenEnv} is not set (it must hold the {Side} mirror bot's token)"));
         }
         return Side == MirrorSide.GitHub ? GitCredential.ForGitHub(token.Trim()) : GitCredential.ForGitLab(token.Trim());
     }
@@ -80,7 +83,7 @@ public sealed class RemoteEndpoint
         // libgit2 calls a missing local directory an "unsupported URL protocol": say what it is.
         if (LocalPath is { } local && !Directory.Exists(local))
         {
-            throw new GitTransportException(TransportFailureKind.NotFound, $"{Description}: repository not found: {local} does not exist");
+            throw Explain(new GitTransportException(TransportFailureKind.NotFound, $"{Description}: repository not found: {local} does not exist"));
         }
         return Run(() => Repository.ListRemoteReferences(Url)
             .OfType<DirectReference>()
@@ -116,11 +119,15 @@ public sealed class RemoteEndpoint
         return true;
     }, cancellationToken);
 
-    /// <summary>Adds which variable holds the refused token: the first thing an operator checks.</summary>
-    private GitTransportException Explain(GitTransportException e) =>
-        e.Kind is TransportFailureKind.Authentication or TransportFailureKind.Permission && !e.Message.Contains(TokenEnv, StringComparison.Ordinal)
+    /// <summary>Adds which variable holds a refused token (the first thing an operator checks) and the host.</summary>
+    private GitTransportException Explain(GitTransportException e)
+    {
+        var explained = e.Kind is TransportFailureKind.Authentication or TransportFailureKind.Permission && !e.Message.Contains(TokenEnv, StringComparison.Ordinal)
             ? new GitTransportException(e.Kind, $"{e.Message} (the token comes from the environment variable {TokenEnv})", e.StatusCode, e.RetryAfter, e)
             : e;
+        explained.Data[HostKey] = Unattended.AuthCircuitBreaker.HostOf(Url);
+        return explained;
+    }
 
     /// <summary>A typed failure for an error libgit2 raised while talking to this side.</summary>
     public GitTransportException Failure(Exception e)
@@ -133,6 +140,6 @@ public sealed class RemoteEndpoint
                 ? TransportFailureKind.NotFound
                 : TransportFailureKind.Unreachable;
         var what = kind == TransportFailureKind.NotFound ? "repository not found" : "cannot reach the repository";
-        return new GitTransportException(kind, $"{Description}: {what}: {message}", inner: e);
+        return Explain(new GitTransportException(kind, $"{Description}: {what}: {message}", inner: e));
     }
 }

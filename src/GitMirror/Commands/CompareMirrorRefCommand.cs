@@ -15,6 +15,7 @@ public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
     [Parameter(Position = 0, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PairNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Only refs whose short (main, v1.0) or full (refs/heads/main) name matches; wildcards allowed.</summary>

@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using GitMirror.Core.Engine;
+using GitMirror.Core.Unattended;
 
 namespace GitMirror.Commands;
 
 /// <summary>
 /// Mirrors every branch and tag of the selected pairs both ways, fast-forward only. Emits one
-/// MirrorSyncResult per pair and leaves the run's exit code (design.md §6) in $GitMirrorSyncExitCode.
+/// MirrorSyncResult per pair as it finishes and leaves the run's exit code (design.md §6) in
+/// $GitMirrorSyncExitCode for scripts and the gitmirror host.
 /// </summary>
 [Cmdlet(VerbsData.Sync, "MirrorPair", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(MirrorSyncResult))]
@@ -18,33 +20,77 @@ public sealed class SyncMirrorPairCommand : MirrorPairCommandBase
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PairNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Sync every pair of the config.</summary>
     [Parameter(Mandatory = true, ParameterSetName = AllSet)]
     public SwitchParameter All { get; set; }
 
+    /// <summary>Only this shard of the selected pairs: "i/n", 1 ≤ i ≤ n (stable across machines).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Shard { get; set; }
+
+    /// <summary>Seconds to wait for another run's lock on a pair before reporting it Skipped.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int LockTimeoutSec { get; set; }
+
+    /// <summary>Append JSON lines (one per ref update and per pair) to this file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LogPath { get; set; }
+
+    /// <summary>Write Prometheus text metrics (node_exporter textfile collector) to this file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MetricsPath { get; set; }
+
     protected override void OnConfigInvalid() => SetExitCode(MirrorExitCodes.BadUsage);
 
     protected override void EndProcessing()
     {
-        var pairs = ResolvePairs(ParameterSetName == AllSet ? null : Name);
-        var engine = new MirrorEngine(Log);
-        var results = new ConcurrentBag<MirrorSyncResult>();
-
-        ForEachPair(pairs, "Syncing mirror pairs", async (pair, token) =>
+        var shard = ParseShard();
+        var config = ParameterSetName == PairSet ? null : LoadConfig();
+        IEnumerable<MirrorPair> pairs = ResolvePairs(ParameterSetName == AllSet ? null : Name);
+        if (shard is not null)
         {
-            WriteVerboseFromWorker($"[{pair.Name}] Syncing {pair.GitHubUrl} <-> {pair.GitLabUrl}");
-            var outcome = await engine.SyncAsync(pair, push => ShouldProcessFromWorker(
-                $"{push.Target} ({pair.PathOf(push.Target)})",
-                $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha)}"), token).ConfigureAwait(false);
-            OnPipelineThread(() => Report(outcome, results));
-        });
+            pairs = shard.Select(pairs);
+            WriteVerbose($"Shard {shard.Index}/{shard.Count}: {pairs.Count()} pairs");
+        }
+        var selected = pairs.ToList();
 
-        SetExitCode(MirrorExitCodes.For(results));
+        var run = new SyncRun(config?.Pairs ?? selected, new SyncRunOptions
+        {
+            LockTimeout = TimeSpan.FromSeconds(LockTimeoutSec),
+            LogPath = LogPath is null ? null : GetUnresolvedProviderPathFromPSPath(LogPath),
+            MetricsPath = MetricsPath is null ? null : GetUnresolvedProviderPathFromPSPath(MetricsPath),
+            DryRun = IsWhatIf,
+        }, Log);
+        WriteVerbose($"Run {run.RunId}: {selected.Count} pairs, {ThrottleLimit} at a time");
+
+        var results = new ConcurrentBag<MirrorSyncResult>();
+        try
+        {
+            ForEachPair(selected, "Syncing mirror pairs", async (pair, token) =>
+            {
+                Log.Verbose($"[{pair.Name}] Syncing {pair.GitHubUrl} <-> {pair.GitLabUrl}");
+                var outcome = await run.SyncAsync(pair, push => ShouldProcessFromWorker(
+                    $"{push.Target} ({pair.PathOf(push.Target)})",
+                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha)}"), token).ConfigureAwait(false);
+                if (!(IsWhatIf && outcome.Declined.Count > 0)) results.Add(outcome.Result);
+                OnPipelineThread(() => Report(outcome));
+            });
+        }
+        finally
+        {
+            SetExitCode(Stopping ? MirrorExitCodes.Interrupted : MirrorExitCodes.For(results));
+        }
+        run.Complete(results);
     }
 
-    private void Report(SyncOutcome outcome, ConcurrentBag<MirrorSyncResult> results)
+    private void Report(SyncOutcome outcome)
     {
         var result = outcome.Result;
         foreach (var diverged in outcome.Plan?.Diverged ?? [])
@@ -55,13 +101,37 @@ public sealed class SyncMirrorPairCommand : MirrorPairCommandBase
         {
             WriteError(MirrorErrors.PairFailed(result, outcome.Failure));
         }
-        // Under -WhatIf nothing happened: the What-if lines are the output, not a result.
-        if (outcome.Declined.Count > 0 && result.Updates.Length == 0 && result.Status != MirrorSyncStatus.Failed) return;
-        results.Add(result);
+        else if (result.Status == MirrorSyncStatus.Skipped && outcome.Failure is not null)
+        {
+            // The first pair skipped after repeated refused tokens on a host says why, once.
+            var (id, category) = ("MirrorAuthCircuitOpen", ErrorCategory.AuthenticationError);
+            WriteError(new ErrorRecord(outcome.Failure, id, category, result) { ErrorDetails = new ErrorDetails(outcome.Failure.Message) });
+        }
+        if (outcome.Warning is not null) WriteWarning(outcome.Warning);
+
+        // Under -WhatIf the What-if lines are the output: nothing happened, so no result.
+        if (IsWhatIf && outcome.Declined.Count > 0) return;
         WriteObject(result);
     }
 
-    private void WriteVerboseFromWorker(string message) => Log.Verbose(message);
+    private ShardSelector? ParseShard()
+    {
+        if (Shard is null) return null;
+        try
+        {
+            return ShardSelector.Parse(Shard);
+        }
+        catch (FormatException e)
+        {
+            SetExitCode(MirrorExitCodes.BadUsage);
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(e.Message, nameof(Shard), e), "MirrorShardInvalid", ErrorCategory.InvalidArgument, Shard));
+            return null;
+        }
+    }
+
+    private bool IsWhatIf =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
+        : GetVariableValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
 
     private void SetExitCode(int code) =>
         SessionState.PSVariable.Set("global:" + MirrorExitCodes.VariableName, code);

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using GitMirror.Core.Observe;
+using GitMirror.Core.Plan;
+using GitMirror.Core.Report;
+using GitMirror.Core.Transport;
+using GitMirror.Core.Unattended;
+
+namespace GitMirror.Core.Engine;
+
+/// <summary>What an unattended run adds around each pair's sync.</summary>
+public sealed record SyncRunOptions
+{
+    /// <summary>How long to wait for another run's lock on a pair before reporting it Skipped.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>A lock held longer than this is reported as an error, not a routine overlap.</summary>
+    public TimeSpan StaleLockAge { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Append JSON lines here (one per ref update and per pair).</summary>
+    public string? LogPath { get; init; }
+
+    /// <summary>Write Prometheus text metrics here at the end of the run.</summary>
+    public string? MetricsPath { get; init; }
+
+    /// <summary>-WhatIf: observe and plan, but record no status and write no log line.</summary>
+    public bool DryRun { get; init; }
+
+    public MirrorRetryOptions? Retry { get; init; }
+}
+
+/// <summary>
+/// One invocation of Sync-MirrorPair over many pairs: takes each pair's lock, runs the engine,
+/// records status and log lines, stops hammering a host whose token is refused, and writes the
+/// metrics at the end. Thread-safe: pairs run in parallel.
+/// </summary>
+public sealed class SyncRun
+{
+    private readonly SyncRunOptions _options;
+    private readonly IMirrorLog _log;
+    private readonly MirrorEngine _engine;
+    private readonly SecretRedactor _redactor;
+    private readonly JsonLineLog? _jsonLog;
+    private readonly AuthCircuitBreaker _breaker = new();
+    private readonly ConcurrentDictionary<string, StatusStore> _stores = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<MirrorPair> _configuredPairs;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    /// <param name="configuredPairs">Every pair of the config: for the redactor's tokens and the metrics of pairs not in this run.</param>
+    public SyncRun(IReadOnlyList<MirrorPair> configuredPairs, SyncRunOptions options, IMirrorLog log)
+    {
+        _configuredPairs = configuredPairs;
+        _options = options;
+        _log = log;
+        _engine = new MirrorEngine(log, options.Retry);
+        _redactor = SecretRedactor.ForPairs(configuredPairs);
+        RunId = JsonLineLog.NewRunId();
+        if (options.LogPath is not null && !options.DryRun) _jsonLog = new JsonLineLog(options.LogPath, RunId, _redactor);
+    }
+
+    public string RunId { get; }
+
+    public async Task<SyncOutcome> SyncAsync(MirrorPair pair, Func<PlannedPush, bool> approve, CancellationToken cancellationToken)
+    {
+        foreach (var url in new[] { pair.GitHubUrl, pair.GitLabUrl })
+        {
+            if (_breaker.ShouldSkip(AuthCircuitBreaker.HostOf(url), out var firstReport))
+            {
+                var message = _breaker.MessageFor(AuthCircuitBreaker.HostOf(url));
+                return Record(Skipped(pair, message, firstReport is null ? null : new GitTransportException(TransportFailureKind.Authentication, firstReport)));
+            }
+        }
+
+        using var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, _options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        if (held is null)
+        {
+            var holder = PairLock.ReadHolder(pair.CachePath, pair.Name);
+            var by = holder is null ? "another run" : $"process {holder.ProcessId} on {holder.Host} since {holder.StartedUtc:u}";
+            if (holder is not null && holder.HeldFor(DateTimeOffset.UtcNow) > _options.StaleLockAge)
+            {
+                return Record(new SyncOutcome
+                {
+                    Result = new MirrorSyncResult
+                    {
+                        Pair = pair,
+                        Status = MirrorSyncStatus.Failed,
+                        Error = $"the pair's lock has been held by {by}, over {_options.StaleLockAge.TotalMinutes:0} minutes: is that run hung? ({PairLock.PathFor(pair.CachePath, pair.Name)})",
+                        StartTime = DateTimeOffset.UtcNow,
+                    },
+                    Failure = new TimeoutException("stale lock"),
+                });
+            }
+            return Record(Skipped(pair, $"'{pair.Name}' is being synced by {by}; skipped (-LockTimeoutSec waits longer)", null));
+        }
+
+        var outcome = await _engine.SyncAsync(pair, approve, cancellationToken).ConfigureAwait(false);
+        if (outcome.Failure is GitTransportException failure && failure.Data[RemoteEndpoint.HostKey] is string host)
+        {
+            _breaker.Observe(host, failure);
+        }
+        return Record(Redacted(outcome));
+    }
+
+    /// <summary>Writes the metrics (every configured pair, from the recorded status) when asked to.</summary>
+    public void Complete(IReadOnlyCollection<MirrorSyncResult> results)
+    {
+        if (_options.MetricsPath is null || _options.DryRun) return;
+        var statuses = _configuredPairs.GroupBy(p => p.CachePath)
+            .SelectMany(g => Store(g.Key).ReadAll(g.Select(p => p.Name)))
+            .ToList();
+        MetricsWriter.Write(_options.MetricsPath, statuses, MirrorRunTotals.From(results, _clock.Elapsed));
+        _log.Verbose($"Metrics written to {_options.MetricsPath}");
+    }
+
+    private SyncOutcome Record(SyncOutcome outcome)
+    {
+        if (_options.DryRun) return outcome;
+        Store(outcome.Result.Pair.CachePath).Record(outcome.Result);
+        _jsonLog?.Write(outcome.Result);
+        return outcome;
+    }
+
+    private StatusStore Store(string cachePath) => _stores.GetOrAdd(cachePath, path => new StatusStore(path, _log, _redactor));
+
+    private SyncOutcome Redacted(SyncOutcome outcome)
+    {
+        var result = outcome.Result;
+        if (result.Error is null || _redactor.Redact(result.Error) == result.Error) return outcome;
+        return new SyncOutcome
+        {
+            Result = new MirrorSyncResult
+            {
+                Pair = result.Pair,
+                Status = result.Status,
+                Updates = result.Updates,
+                DivergedRefs = result.DivergedRefs,
+                Error = _redactor.Redact(result.Error),
+                Duration = result.Duration,
+                StartTime = result.StartTime,
+            },
+            Plan = outcome.Plan,
+            Failure = outcome.Failure,
+            Declined = outcome.Declined,
+        };
+    }
+
+    private static SyncOutcome Skipped(MirrorPair pair, string why, Exception? failure) => new()
+    {
+        Result = new MirrorSyncResult { Pair = pair, Status = MirrorSyncStatus.Skipped, Error = why, StartTime = DateTimeOffset.UtcNow },
+        Failure = failure,
+        Warning = failure is null ? why : null,
+    };
+}
