@@ -11,6 +11,7 @@ public sealed class GetMirrorPairCommand : MirrorCommandBase
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PairNameCompleter))]
     public string[]? Name { get; set; }
 
     protected override void EndProcessing()
