@@ -4,7 +4,7 @@ namespace GitMirror.PowerShell.Tests;
 
 public class ModuleImportTests
 {
-    private static readonly string[] Cmdlets =
+    internal static readonly string[] Cmdlets =
     [
         "Compare-MirrorRef", "Get-MirrorPair", "Get-MirrorStatus", "Initialize-MirrorBootstrap",
         "Remove-MirrorRef", "Repair-MirrorDivergence", "Sync-MirrorPair",

@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Management.Automation;
+using System.Management.Automation.Host;
 using System.Management.Automation.Runspaces;
 
 namespace GitMirror.PowerShell.Tests;
@@ -9,16 +10,17 @@ public sealed class PowerShellSession : IDisposable
 {
     private readonly Runspace _runspace;
 
-    public PowerShellSession(string? workingDirectory = null, IDictionary<string, string>? environment = null)
+    public PowerShellSession(string? workingDirectory = null, IDictionary<string, string>? environment = null, PSHost? host = null, bool import = true)
     {
         var iss = InitialSessionState.CreateDefault2();
-        _runspace = RunspaceFactory.CreateRunspace(iss);
+        _runspace = host is null ? RunspaceFactory.CreateRunspace(iss) : RunspaceFactory.CreateRunspace(host, iss);
         _runspace.Open();
         if (workingDirectory is not null) _runspace.SessionStateProxy.Path.SetLocation(workingDirectory);
         if (environment is not null)
         {
             foreach (var (k, v) in environment) Run($"$env:{k} = $args[0]", v);
         }
+        if (!import) return;
         var imported = Run("Import-Module $args[0] -PassThru", ModulePath);
         if (imported.Errors.Count > 0) throw new InvalidOperationException("Import failed: " + imported.Errors[0]);
     }

@@ -1,0 +1,134 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    GitMirror's task runner: the original Makefile's targets as tasks.
+.DESCRIPTION
+    Install    dotnet restore, plus the test tools of .ci/install-tools (where bash is available)
+    Build      builds everything; leaves the importable module in out/GitMirror/
+    Test       dotnet test, then the Pester suite tests/pester when Pester 5 is installed
+    Lint       dotnet format --verify-no-changes, PSScriptAnalyzer when installed, and a parse of
+               every .ps1/.psd1/.psm1
+    Daemon     one Sync-MirrorPair -All over the configuration; exits with its exit code
+    Bootstrap  Initialize-MirrorBootstrap -All over the configuration
+    Package    out/GitMirror.<version>.nupkg, for Install-PSResource / Publish-PSResource
+    Clean      removes out/ and every bin/ and obj/
+.EXAMPLE
+    ./build.ps1 Build, Test
+.EXAMPLE
+    ./build.ps1 Daemon -ConfigPath /etc/gitmirror/repos.yaml
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Install', 'Build', 'Test', 'Lint', 'Daemon', 'Bootstrap', 'Package', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # The repos.yaml for Daemon and Bootstrap; default: $env:GITMIRROR_CONFIG, else ./repos.yaml.
+    [string] $ConfigPath
+)
+
+$ErrorActionPreference = 'Stop'
+# A failing dotnet/git/pwsh stops the build instead of scrolling by.
+$PSNativeCommandUseErrorActionPreference = $true
+
+$repoRoot = $PSScriptRoot
+$solution = Join-Path $repoRoot 'GitMirror.sln'
+$moduleManifest = Join-Path $repoRoot 'out/GitMirror/GitMirror.psd1'
+# Module tasks run in a child pwsh so this session never locks the module's assemblies.
+$pwsh = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+
+function Invoke-ModuleCommand {
+    # $Script names the configuration with @Path; returns the child's exit code.
+    param([string] $Script)
+    if (-not (Test-Path $moduleManifest)) { Invoke-Build | Out-Host }
+    $pathArgument = if ($ConfigPath) { " -Path '$($ConfigPath.Replace("'", "''"))'" } else { '' }
+    $command = "Import-Module '$moduleManifest' -ErrorAction Stop; " + $Script.Replace('@Path', $pathArgument)
+    $PSNativeCommandUseErrorActionPreference = $false
+    & $pwsh -NoProfile -NonInteractive -Command $command | Out-Host
+    return $LASTEXITCODE
+}
+
+function Invoke-Build {
+    dotnet build $solution -c $Configuration
+}
+
+function Invoke-Install {
+    dotnet restore $solution
+    $installTools = Join-Path $repoRoot '.ci/install-tools'
+    if ((Test-Path $installTools) -and (Get-Command bash -ErrorAction Ignore)) {
+        bash $installTools
+    }
+}
+
+function Invoke-Test {
+    dotnet test $solution -c $Configuration
+    $pester = Get-Module -ListAvailable Pester | Where-Object Version -GE '5.0' | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not $pester) {
+        Write-Warning 'Pester 5 is not installed: skipping tests/pester (Install-PSResource Pester).'
+        return
+    }
+    $run = "Import-Module Pester -MinimumVersion 5.0; `$c = New-PesterConfiguration; `$c.Run.Path = '$repoRoot/tests/pester'; " +
+        "`$c.Run.Exit = `$true; `$c.Output.Verbosity = 'Detailed'; `$c.TestResult.Enabled = `$true; " +
+        "`$c.TestResult.OutputPath = '$repoRoot/out/pester-results.xml'; Invoke-Pester -Configuration `$c"
+    & $pwsh -NoProfile -NonInteractive -Command $run
+}
+
+function Invoke-Lint {
+    $scripts = Get-ChildItem $repoRoot -Recurse -File -Include *.ps1, *.psd1, *.psm1 |
+        Where-Object FullName -NotMatch '[\\/](bin|obj|out|node_modules)[\\/]'
+    $parseErrors = foreach ($script in $scripts) {
+        $tokens = $errors = $null
+        $null = [System.Management.Automation.Language.Parser]::ParseFile($script.FullName, [ref] $tokens, [ref] $errors)
+        $errors | ForEach-Object { "$($script.FullName):$($_.Extent.StartLineNumber): $($_.Message)" }
+    }
+    if ($parseErrors) { throw "PowerShell parse errors:`n$($parseErrors -join "`n")" }
+    Write-Host "Parsed $($scripts.Count) PowerShell files."
+
+    dotnet format $solution --verify-no-changes
+
+    if (Get-Module -ListAvailable PSScriptAnalyzer) {
+        $findings = $scripts | ForEach-Object { Invoke-ScriptAnalyzer -Path $_.FullName -Severity Warning, Error }
+        if ($findings) {
+            $findings | Format-Table -AutoSize | Out-Host
+            throw "PSScriptAnalyzer reported $(@($findings).Count) finding(s)."
+        }
+    }
+    else {
+        Write-Warning 'PSScriptAnalyzer is not installed: skipping it (Install-PSResource PSScriptAnalyzer).'
+    }
+}
+
+function Invoke-Package {
+    if (-not (Test-Path $moduleManifest)) { Invoke-Build }
+    dotnet pack (Join-Path $repoRoot 'build/GitMirror.Package') -c $Configuration -o (Join-Path $repoRoot 'out')
+}
+
+function Invoke-Clean {
+    $targets = @(Join-Path $repoRoot 'out') + (Get-ChildItem $repoRoot -Recurse -Directory -Include bin, obj |
+        Where-Object FullName -NotMatch '[\\/](node_modules|\.git)[\\/]').FullName
+    $targets | Where-Object { Test-Path $_ } | Remove-Item -Recurse -Force
+}
+
+foreach ($name in $Task) {
+    Write-Host "== $name" -ForegroundColor Cyan
+    switch ($name) {
+        'Install' { Invoke-Install }
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Lint' { Invoke-Lint }
+        'Package' { Invoke-Package }
+        'Clean' { Invoke-Clean }
+        # The sync's exit code (0 in sync, 1 diverged, 2 failed, 3 bad configuration) is the
+        # build's, as the cron job and `make daemon` reported it.
+        'Daemon' { exit (Invoke-ModuleCommand 'Sync-MirrorPair -All@Path; exit ($GitMirrorSyncExitCode ?? 3)') }
+        # Non-zero when a step failed or an error was written.
+        'Bootstrap' {
+            $code = Invoke-ModuleCommand ('$results = @(Initialize-MirrorBootstrap -All@Path); $ok = $?; $results; ' +
+                'exit ([int](-not $ok -or @($results | Where-Object Succeeded -EQ $false).Count -gt 0))')
+            if ($code) { exit $code }
+        }
+    }
+}

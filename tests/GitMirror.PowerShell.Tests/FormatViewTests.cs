@@ -1,0 +1,107 @@
+using Xunit;
+
+namespace GitMirror.PowerShell.Tests;
+
+/// <summary>The default views render through the real formatter, at 120 columns, as the gitmirror host shows them.</summary>
+public class FormatViewTests
+{
+    private static string Render(string script, params object?[] args)
+    {
+        var host = new TextHost();
+        using var ps = new PowerShellSession(host: host);
+        // As the gitmirror host does when its output is not a terminal.
+        ps.Run("$PSStyle.OutputRendering = 'PlainText'");
+        var result = ps.Run(script + " | Out-Default", args);
+        Assert.Empty(result.AllErrors);
+        return host.Text;
+    }
+
+    private static void AssertShows(string pattern, string text) =>
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(text, pattern), $"'{pattern}' not in:\n{text}");
+
+    private static void AssertFitsWidth(string text) =>
+        Assert.All(text.Split('\n'), line => Assert.True(line.Length <= 120, $"wider than 120: '{line}'"));
+
+    [Fact]
+    public void MirrorPair_renders_as_its_table_view()
+    {
+        using var config = new SampleConfig();
+        var text = Render("Get-MirrorPair -Path $args[0]", config.Path);
+
+        AssertShows(@"Name\s+GitHub\s+GitLab\s+OnDivergence", text);
+        AssertShows(@"my repo2\s+myorg/repo2\s+team/sub/repo2\s+SkipRef", text);
+        Assert.DoesNotContain("GitHubUrl", text);
+        AssertFitsWidth(text);
+    }
+
+    [Fact]
+    public void MirrorPairStatus_shows_times_in_UTC_and_the_problem()
+    {
+        var text = Render("""
+            [GitMirror.MirrorPairStatus]@{
+                PairName = 'repo2'; Status = 'Halted'; Healthy = $false; ConsecutiveFailures = 0
+                LastRun = [DateTimeOffset]::new(2025, 5, 2, 12, 5, 12, [TimeSpan]::FromHours(2))
+                DivergedRefs = @('refs/heads/a', 'refs/tags/b') }
+            """);
+
+        AssertShows(@"PairName\s+Status\s+Healthy\s+LastRun \(UTC\)\s+LastSuccess \(UTC\)\s+Failures\s+Problem", text);
+        AssertShows(@"repo2\s+Halted\s+False\s+2025-05-02 10:05:12\s+0 refs/heads/a, refs/tags/b\n", text);
+        AssertFitsWidth(text);
+    }
+
+    [Fact]
+    public void MirrorSyncResult_counts_pushes_and_shows_seconds()
+    {
+        using var config = new SampleConfig();
+        var text = Render("""
+            $pair = Get-MirrorPair -Path $args[0] -Name 'myorg/repo1'
+            $ok = [GitMirror.MirrorRefUpdate]@{ Ref = 'refs/heads/main'; Target = 'GitLab'; NewSha = 'a' * 40; Succeeded = $true }
+            $refused = [GitMirror.MirrorRefUpdate]@{ Ref = 'refs/heads/prot'; Target = 'GitHub'; NewSha = 'b' * 40; Message = 'protected' }
+            [GitMirror.MirrorSyncResult]@{ Pair = $pair; Status = 'Failed'; Updates = @($ok, $refused)
+                Duration = [TimeSpan]::FromMilliseconds(1875); Error = 'push refused' }
+            """, config.Path);
+
+        AssertShows(@"PairName\s+Status\s+Pushed\s+Failed\s+Diverged\s+Seconds\s+Error", text);
+        AssertShows(@"myorg/repo1\s+Failed\s+1\s+1\s+0\s+1\.88 push refused", text);
+        AssertFitsWidth(text);
+    }
+
+    [Fact]
+    public void MirrorRefComparison_cuts_object_ids_to_ten_characters()
+    {
+        using var config = new SampleConfig();
+        var text = Render("""
+            $pair = Get-MirrorPair -Path $args[0] -Name 'myorg/repo1'
+            [GitMirror.MirrorRefComparison]@{ Pair = $pair; Ref = 'refs/heads/main'; Status = 'Diverged'
+                GitHubSha = '0123456789abcdef0123456789abcdef01234567'; GitLabSha = 'fedcba9876543210fedcba9876543210fedcba98'
+                GitHubAheadBy = 2; GitLabAheadBy = 1 }
+            """, config.Path);
+
+        AssertShows(@"myorg/repo1\s+main\s+Branch\s+Diverged\s+0123456789 fedcba9876\s+2/1", text);
+        Assert.DoesNotContain("0123456789a", text);
+        AssertFitsWidth(text);
+    }
+
+    [Theory]
+    [InlineData("[GitMirror.MirrorRefUpdate]@{ Ref = 'refs/tags/v1'; Target = 'GitHub'; NewSha = '1' * 40; Succeeded = $true }",
+        @"Ref\s+Target\s+OldSha\s+NewSha\s+Succeeded\s+Message", @"refs/tags/v1\s+GitHub\s+1111111111\s+True")]
+    [InlineData("[GitMirror.MirrorRepairResult]@{ PairName = 'repo2'; Ref = 'refs/heads/main'; Winner = 'GitLab'; Succeeded = $true; OldSha = '2' * 40; BackupRef = 'refs/heads/gitmirror/backup/20250502T101500Z/main' }",
+        @"PairName\s+Ref\s+Winner\s+Succeeded\s+OldSha\s+BackupRef", @"repo2\s+refs/heads/main\s+GitLab\s+True\s+2222222222 refs/heads/gitmirror/backup/20250502T101500Z/main\n")]
+    [InlineData("[GitMirror.MirrorBootstrapStep]@{ Step = 'CiFiles'; Side = 'GitLab'; Action = 'Failed'; Detail = 'HTTP 403' }",
+        @"Step\s+Side\s+Action\s+Detail", @"CiFiles\s+GitLab\s+Failed\s+HTTP 403")]
+    [InlineData("""
+        [GitMirror.MirrorBootstrapResult]@{ Pair = (Get-MirrorPair -Path $args[0] -Name 'myorg/repo1'); Steps = @(
+            [GitMirror.MirrorBootstrapStep]@{ Step = 'Repository'; Side = 'GitHub'; Action = 'Created' }
+            [GitMirror.MirrorBootstrapStep]@{ Step = 'Secret'; Side = 'GitLab'; Action = 'Failed' }) }
+        """,
+        @"PairName\s+Succeeded\s+Created\s+Updated\s+Unchanged\s+Skipped\s+Failed\s+Failed steps", @"myorg/repo1\s+False\s+1\s+0\s+0\s+0\s+1 Secret/GitLab")]
+    public void Other_output_types_render_as_their_table_view(string createObject, string headerPattern, string rowPattern)
+    {
+        using var config = new SampleConfig();
+        var text = Render(createObject, config.Path);
+
+        AssertShows(headerPattern, text);
+        AssertShows(rowPattern, text);
+        AssertFitsWidth(text);
+    }
+}
