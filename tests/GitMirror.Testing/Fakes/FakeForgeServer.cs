@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace GitMirror.Testing.Fakes;
 
 /// <summary>One request a fake received: what tests assert on (and what must never hold a token).</summary>
-public sealed record FakeApiCall(string Method, string Target, int Status, string? Body);
+/// <remarks>Headers are recorded except the credentials ones (Authorization, PRIVATE-TOKEN).</remarks>
+public sealed record FakeApiCall(string Method, string Target, int Status, string? Body, IReadOnlyDictionary<string, string> Headers);
 
 /// <summary>A response a test forces on the next matching request (rate limits, outages).</summary>
 public sealed record FakeCannedResponse(int Status, string Body, IReadOnlyDictionary<string, string> Headers, string? PathContains = null);
@@ -117,7 +118,10 @@ public abstract class FakeForgeServer : IAsyncDisposable, IDisposable
             : null;
         var (status, json) = Respond(context, target, bodyText);
         context.Response.StatusCode = status;
-        _calls.Enqueue(new FakeApiCall(request.Method, target, status, bodyText));
+        var headers = request.Headers
+            .Where(h => !h.Key.Equals("Authorization", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("PRIVATE-TOKEN", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        _calls.Enqueue(new FakeApiCall(request.Method, target, status, bodyText, headers));
         if (json is not null)
         {
             context.Response.ContentType = "application/json; charset=utf-8";

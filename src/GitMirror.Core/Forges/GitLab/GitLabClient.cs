@@ -12,7 +12,6 @@ namespace GitMirror.Core.Forges.GitLab;
 /// </summary>
 public sealed class GitLabClient : IDisposable
 {
-    private const int PerPage = 100;
     private readonly HttpClient _http;
     private readonly string _token;
     private readonly string _host;
@@ -29,6 +28,9 @@ public sealed class GitLabClient : IDisposable
         _http.DefaultRequestHeaders.Add("PRIVATE-TOKEN", token);
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("GitMirror");
     }
+
+    /// <summary>Items per page of list calls (GitLab's maximum is 100).</summary>
+    public int PageSize { get; init; } = 100;
 
     /// <summary>How many times a 429 is retried before it is reported.</summary>
     public int MaxRateLimitRetries { get; init; } = 3;
@@ -62,7 +64,7 @@ public sealed class GitLabClient : IDisposable
     public async Task<IReadOnlyList<GitLabVariable>> ListProjectVariablesAsync(long projectId, CancellationToken ct)
     {
         var all = new List<GitLabVariable>();
-        string? next = $"projects/{projectId}/variables?per_page={PerPage}&page=1";
+        string? next = $"projects/{projectId}/variables?per_page={PageSize}&page=1";
         while (next is not null)
         {
             using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);
