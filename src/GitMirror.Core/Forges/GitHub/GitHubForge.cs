@@ -45,12 +45,12 @@ public sealed class GitHubForge
     }
 
     /// <summary>
-    /// The base Octokit wants is the host root, for https://api.github.com and for Enterprise's
-    /// https://HOST/api/v3 alike: Octokit itself appends /api/v3/ to any host but api.github.com
-    /// (and drops any other path prefix).
+    /// The base for Octokit's connection: the configured API URL itself (https://api.github.com,
+    /// or Enterprise's https://HOST/api/v3), with a trailing slash so relative paths land below it.
+    /// GitHubClient's own constructors would rewrite any non-github.com base to HOST/api/v3/ and
+    /// drop other prefixes; building the Connection ourselves keeps the configured URL exact.
     /// </summary>
-    public static Uri OctokitBase(string apiBase) =>
-        new(new Uri(apiBase, UriKind.Absolute).GetLeftPart(UriPartial.Authority) + "/");
+    public static Uri OctokitBase(string apiBase) => new(apiBase.TrimEnd('/') + "/", UriKind.Absolute);
 
     public Task<GitHubIdentity> GetIdentityAsync(CancellationToken ct) => Call("GET /user", async () =>
     {
@@ -180,7 +180,10 @@ public sealed class GitHubForge
             {
                 message += $" (the token needs: {needed})";
             }
-            throw Error(what, kind, e, message);
+            // Octokit has no type for a plain 429: GitHub asks for Retry-After, else at least a minute.
+            throw kind == ForgeFailureKind.RateLimited
+                ? Error(what, kind, e, message, RetryAfterHeader(e) ?? TimeSpan.FromMinutes(1))
+                : Error(what, kind, e, message);
         }
         catch (HttpRequestException e)
         {
