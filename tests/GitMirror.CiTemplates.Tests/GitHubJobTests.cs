@@ -1,0 +1,155 @@
+using GitMirror.Testing;
+
+namespace GitMirror.CiTemplates.Tests;
+
+/// <summary>The GitHub workflow's job, run as a runner would run it, pushing to the local "GitLab".</summary>
+public sealed class GitHubJobTests : IDisposable
+{
+    private const string Bot = "gitmirror-bot";
+    private readonly Forges _forges = new();
+    private readonly RepoBuilder _github;
+    private readonly GitHubRunner _runner;
+    private int _runs;
+
+    public GitHubJobTests()
+    {
+        _github = new RepoBuilder(_forges.GitHubBare);
+        _runner = new GitHubRunner(Tools.GitHubWorkflow)
+        {
+            OriginUrl = $"{_forges.Server.BaseUrl}/github/acme/app.git",
+            ActionsToken = _forges.ActionsToken,
+            // A trailing slash and a path prefix, as a self-hosted GitLab URL may have.
+            Vars = { ["GITLAB_URL"] = $"{_forges.Server.BaseUrl}/gitlab/", ["GITLAB_REPO"] = "acme/app", ["MIRROR_BOT_USER"] = Bot },
+            Secrets = { ["GITLAB_TOKEN"] = _forges.GitLabBotToken },
+        };
+    }
+
+    public void Dispose() => _forges.Dispose();
+
+    private JobRun Run(GitHubPush push)
+    {
+        var run = _runner.Run(push, _forges.Scratch($"workspace-{++_runs}"));
+        _forges.AssertNoSecretLeaked(run.Log);
+        return run;
+    }
+
+    private string? GitLabRef(string name) => Forges.RefOrNull(_forges.GitLabBare, name);
+
+    [Fact]
+    public void NewBranchThenFastForward_ArriveOnGitLab()
+    {
+        var c1 = _github.Commit("feature/x");
+        var first = Run(new GitHubPush("refs/heads/feature/x", c1, "alice"));
+        Assert.True(first.Succeeded, first.Log);
+        Assert.Equal(c1, GitLabRef("refs/heads/feature/x"));
+
+        var c2 = _github.Commits(2, "feature/x");
+        var second = Run(new GitHubPush("refs/heads/feature/x", c2, "alice"));
+        Assert.True(second.Succeeded, second.Log);
+        Assert.Equal(c2, GitLabRef("refs/heads/feature/x"));
+        // The header carried the token from the first request on: git never had to retry unauthenticated.
+        Assert.Equal(0, _forges.Server.AuthFailures);
+    }
+
+    [Fact]
+    public void AnnotatedTag_ArrivesAsTheSameTagObject()
+    {
+        var commit = _github.Commit();
+        var tagObject = _github.Tag("v1.0.0", commit, "release 1.0.0");
+
+        var run = Run(new GitHubPush("refs/tags/v1.0.0", commit, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(tagObject, GitLabRef("refs/tags/v1.0.0"));
+        Assert.Equal("tag", Git.Run(_forges.GitLabBare, "cat-file", "-t", "refs/tags/v1.0.0"));
+    }
+
+    [Fact]
+    public void LightweightTag_StaysLightweight()
+    {
+        var commit = _github.Commit();
+        _github.Tag("light", commit);
+
+        var run = Run(new GitHubPush("refs/tags/light", commit, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(commit, GitLabRef("refs/tags/light"));
+    }
+
+    [Theory]
+    [InlineData("gitmirror-bot")]
+    [InlineData("GitMirror-Bot")] // GitHub logins and expression comparisons ignore case
+    public void PushByTheMirrorBot_IsSkipped(string actor)
+    {
+        var c1 = _github.Commit();
+        var run = Run(new GitHubPush("refs/heads/main", c1, actor));
+        Assert.False(run.Ran);
+        Assert.Null(GitLabRef("refs/heads/main"));
+    }
+
+    [Fact]
+    public void BranchDeletion_IsSkipped()
+    {
+        var c1 = _github.Commit();
+        var run = Run(new GitHubPush("refs/heads/main", "0000000000000000000000000000000000000000", "alice", Deleted: true));
+        Assert.False(run.Ran);
+
+        // Control: the same user's ordinary push does run, so the skip above is the deletion's doing.
+        Assert.True(Run(new GitHubPush("refs/heads/main", c1, "alice")).Succeeded);
+    }
+
+    [Fact]
+    public void NonFastForward_FailsAndNamesTheDaemon_LeavingGitLabAlone()
+    {
+        var theirs = new RepoBuilder(_forges.GitLabBare).Commit("main", message: "made on GitLab");
+        var ours = _github.Commit("main", message: "made on GitHub");
+
+        var run = Run(new GitHubPush("refs/heads/main", ours, "alice"));
+
+        Assert.True(run.Ran);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("GitMirror daemon (Sync-MirrorPair) will detect the divergence", run.Log);
+        Assert.Equal(theirs, GitLabRef("refs/heads/main"));
+    }
+
+    [Fact]
+    public void StaleRun_WhenGitLabIsAlreadyAhead_Succeeds()
+    {
+        var c1 = _github.Commit();
+        var c2 = _github.Commit();
+        Assert.True(Run(new GitHubPush("refs/heads/main", c2, "alice")).Succeeded);
+
+        var stale = Run(new GitHubPush("refs/heads/main", c1, "alice"));
+
+        Assert.True(stale.Succeeded, stale.Log);
+        Assert.Contains("already contains", stale.Log);
+        Assert.Equal(c2, GitLabRef("refs/heads/main"));
+    }
+
+    [Fact]
+    public void BranchNameWithShellSyntax_IsPushedVerbatim_NotRun()
+    {
+        // A legal branch name that runs commands if a template pastes it into a script.
+        const string branch = "x$(touch${IFS}pwned1)\";touch${IFS}pwned2;#";
+        Assert.Equal(0, Git.TryRun(_forges.Root, "check-ref-format", "--branch", branch).Code);
+        var c1 = _github.Commit(branch);
+
+        var run = Run(new GitHubPush($"refs/heads/{branch}", c1, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(c1, GitLabRef($"refs/heads/{branch}"));
+        Assert.Empty(Directory.EnumerateFiles(_forges.Scratch(""), "pwned*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void MissingTargetVariable_FailsNamingIt()
+    {
+        _runner.Vars.Remove("GITLAB_REPO");
+        var c1 = _github.Commit();
+
+        var run = Run(new GitHubPush("refs/heads/main", c1, "alice"));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("GITLAB_REPO", run.Log);
+    }
+}

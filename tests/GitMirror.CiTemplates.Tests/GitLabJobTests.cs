@@ -1,0 +1,101 @@
+using GitMirror.Testing;
+
+namespace GitMirror.CiTemplates.Tests;
+
+/// <summary>The GitLab job, run by gitlab-ci-local on a detached HEAD, pushing to the local "GitHub".</summary>
+public sealed class GitLabJobTests : IDisposable
+{
+    private const string Bot = "gitmirror-bot";
+    private readonly Forges _forges = new();
+    private readonly GitLabProject _project;
+
+    public GitLabJobTests()
+    {
+        Tools.GitLabCiLocal(); // skip (or fail under CI) before building anything
+        _project = new GitLabProject(_forges.Scratch("gitlab-project"));
+        _project.Variables["GITHUB_URL"] = $"{_forges.Server.BaseUrl}/github";
+        _project.Variables["GITHUB_REPO"] = "acme/app";
+        _project.Variables["GITHUB_TOKEN"] = _forges.GitHubBotToken;
+        _project.Variables["MIRROR_BOT_USER"] = Bot;
+    }
+
+    public void Dispose() => _forges.Dispose();
+
+    private JobRun Run(GitLabPush push, bool runnerFetchedTags = true)
+    {
+        var run = _project.Run(push, runnerFetchedTags);
+        _forges.AssertNoSecretLeaked(run.Log);
+        return run;
+    }
+
+    private string? GitHubRef(string name) => Forges.RefOrNull(_forges.GitHubBare, name);
+
+    [SkippableFact]
+    public void NewBranchThenFastForward_FromDetachedHead_ArriveOnGitHub()
+    {
+        var c1 = _project.Commit("feature", "first", from: _project.RepoTip("main"));
+        var first = Run(new GitLabPush("refs/heads/feature", c1, "alice"));
+        Assert.True(first.Succeeded, first.Log);
+        Assert.Equal(c1, GitHubRef("refs/heads/feature"));
+        // The job really ran on a detached HEAD with no local branch to lean on.
+        Assert.Equal("HEAD", Git.Run(_project.WorkTree, "rev-parse", "--abbrev-ref", "HEAD"));
+
+        var c2 = _project.Commit("feature", "second");
+        var second = Run(new GitLabPush("refs/heads/feature", c2, "alice"));
+        Assert.True(second.Succeeded, second.Log);
+        Assert.Equal(c2, GitHubRef("refs/heads/feature"));
+        Assert.Equal(0, _forges.Server.AuthFailures);
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)] // the job fetches the tag from origin itself
+    public void AnnotatedTag_ArrivesAsTheSameTagObject(bool runnerFetchedTags)
+    {
+        var commit = _project.RepoTip("main")!;
+        Git.Run(_project.WorkTree, "tag", "-a", "-m", "release 2.0", "v2.0", commit);
+        Git.Run(_project.WorkTree, "push", "--quiet", "origin", "refs/tags/v2.0");
+        var tagObject = Git.Run(_project.OriginPath, "rev-parse", "refs/tags/v2.0");
+
+        var run = Run(new GitLabPush("refs/tags/v2.0", commit, "alice"), runnerFetchedTags);
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(tagObject, GitHubRef("refs/tags/v2.0"));
+        Assert.Equal("tag", Git.Run(_forges.GitHubBare, "cat-file", "-t", "refs/tags/v2.0"));
+    }
+
+    [SkippableTheory]
+    [InlineData(Bot, "push", false)]
+    [InlineData("alice", "merge_request_event", false)]
+    [InlineData("alice", "schedule", false)]
+    [InlineData("alice", "push", true)] // control: the same pipeline by a person runs
+    public void OnlyPeoplesPushesRun(string user, string source, bool runs)
+    {
+        var sha = _project.RepoTip("main")!;
+        var run = Run(new GitLabPush("refs/heads/main", sha, user, source));
+        Assert.Equal(runs, run.Ran);
+        Assert.Equal(runs ? sha : null, GitHubRef("refs/heads/main"));
+    }
+
+    [SkippableFact]
+    public void Deletion_IsSkipped()
+    {
+        var run = Run(new GitLabPush("refs/heads/main", "0000000000000000000000000000000000000000", "alice"));
+        Assert.False(run.Ran, run.Log);
+        Assert.Null(GitHubRef("refs/heads/main"));
+    }
+
+    [SkippableFact]
+    public void NonFastForward_FailsAndNamesTheDaemon_LeavingGitHubAlone()
+    {
+        var theirs = new RepoBuilder(_forges.GitHubBare).Commit("main", message: "made on GitHub");
+        var ours = _project.RepoTip("main")!;
+
+        var run = Run(new GitLabPush("refs/heads/main", ours, "alice"));
+
+        Assert.True(run.Ran);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("GitMirror daemon (Sync-MirrorPair) will detect the divergence", run.Log);
+        Assert.Equal(theirs, GitHubRef("refs/heads/main"));
+    }
+}

@@ -1,0 +1,100 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace GitMirror.CiTemplates.Tests;
+
+/// <summary>Security and correctness rules read straight off the template files.</summary>
+public sealed class StaticTemplateTests
+{
+    private static YamlMappingNode Load(string path)
+    {
+        var yaml = new YamlStream();
+        using var reader = File.OpenText(path);
+        yaml.Load(reader);
+        return (YamlMappingNode)yaml.Documents[0].RootNode;
+    }
+
+    private static IEnumerable<YamlMappingNode> GitHubSteps() =>
+        ((YamlMappingNode)Load(Tools.GitHubWorkflow)["jobs"]).Children.Values
+            .SelectMany(job => (YamlSequenceNode)((YamlMappingNode)job)["steps"]).Cast<YamlMappingNode>();
+
+    private static string? Get(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var v) ? (v as YamlScalarNode)?.Value : null;
+
+    [Fact]
+    public void NoExpressionInsideAnyRunScript()
+    {
+        var scripts = GitHubSteps().Select(s => Get(s, "run")).OfType<string>().ToList();
+        Assert.NotEmpty(scripts);
+        // ${{ }} is pasted into the script before the shell parses it: ref names would become code.
+        Assert.All(scripts, script => Assert.DoesNotContain("${{", script));
+    }
+
+    [Fact]
+    public void NoPullRequestTarget_OnlyPushTriggers()
+    {
+        Assert.DoesNotContain("pull_request_target", File.ReadAllText(Tools.GitHubWorkflow));
+        var on = (YamlMappingNode)Load(Tools.GitHubWorkflow)["on"];
+        Assert.Equal(["push"], on.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
+    }
+
+    [Fact]
+    public void Checkout_FetchesFullHistory_AndPersistsNoCredentials()
+    {
+        var checkout = Assert.Single(GitHubSteps(), s => Get(s, "uses")?.StartsWith("actions/checkout@") == true);
+        var with = (YamlMappingNode)checkout["with"];
+        Assert.Equal("0", Get(with, "fetch-depth"));
+        Assert.Equal("false", Get(with, "persist-credentials"));
+        Assert.Matches(@"(?m)^\s+fetch-depth: 0\b", File.ReadAllText(Tools.GitHubWorkflow));
+        Assert.Matches(@"(?m)^\s+persist-credentials: false\b", File.ReadAllText(Tools.GitHubWorkflow));
+    }
+
+    [Fact]
+    public void GitLabJob_ClonesFullHistory_OneRunPerRef_OnlyPushes()
+    {
+        var text = File.ReadAllText(Tools.GitLabJob);
+        Assert.Matches(@"(?m)^\s+GIT_DEPTH: ""0""", text);
+        var job = (YamlMappingNode)Load(Tools.GitLabJob)["gitmirror"];
+        Assert.Equal("0", Get((YamlMappingNode)job["variables"], "GIT_DEPTH"));
+        Assert.Contains("$CI_COMMIT_REF_NAME", Get(job, "resource_group"));
+        Assert.Contains("$CI_PIPELINE_SOURCE != \"push\"", text);
+    }
+
+    [Fact]
+    public void GitHubWorkflow_OneRunPerRef()
+    {
+        var concurrency = (YamlMappingNode)Load(Tools.GitHubWorkflow)["concurrency"];
+        Assert.Contains("github.ref", Get(concurrency, "group"));
+        Assert.Equal("false", Get(concurrency, "cancel-in-progress"));
+    }
+
+    [Theory]
+    [InlineData("github-mirror.yml")]
+    [InlineData("gitlab-mirror.yml")]
+    public void TokensNeverInUrls_PushesNeverForced(string template)
+    {
+        var text = File.ReadAllText(Tools.Template(template));
+        // No credentials in a URL (https://user:$TOKEN@host or https://$TOKEN@host).
+        Assert.DoesNotMatch(@"://[^\s""']*\$\{?\w*TOKEN", text);
+        var pushes = text.Split('\n').Where(l => Regex.IsMatch(l, @"\bpush\b") && l.Contains("git") || l.Contains("as_target push")).ToList();
+        Assert.NotEmpty(pushes);
+        Assert.All(pushes, l => Assert.DoesNotMatch(@"--force|\s-f\b|--mirror|--prune|--delete|--all|""\+", l));
+        // No tracing that would print the Authorization header.
+        Assert.DoesNotMatch(@"set -x|GIT_TRACE|GIT_CURL_VERBOSE", text);
+    }
+
+    [Fact]
+    public void GitLabScript_IsPosixSh()
+    {
+        // The job image may have only busybox/dash sh, not bash: the script must parse there.
+        var job = (YamlMappingNode)Load(Tools.GitLabJob)["gitmirror"];
+        var script = string.Join('\n', ((YamlSequenceNode)job["script"]).Cast<YamlScalarNode>().Select(s => s.Value));
+        Assert.Contains("git", script);
+        using var dir = new GitMirror.Testing.TempDir("gitmirror-ci");
+        var file = dir.Combine("script.sh");
+        File.WriteAllText(file, script);
+        var shell = File.Exists("/bin/dash") ? "/bin/dash" : "/bin/sh";
+        var result = Proc.Run(shell, ["-n", file], dir.Path, new Dictionary<string, string>());
+        Assert.True(result.ExitCode == 0, result.Output);
+    }
+}
