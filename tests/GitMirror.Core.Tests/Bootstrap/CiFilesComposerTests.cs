@@ -85,3 +85,19 @@ public class CiFilesComposerTests
         Assert.Same(once, CiFilesComposer.AddInclude(once));
     }
 }
+
+public class CiFilesPlanTests
+{
+    [Fact]
+    public void Templates_are_embedded_and_the_plan_writes_only_what_differs()
+    {
+        Assert.Contains("vars.MIRROR_BOT_USER", CiFiles.GitHubWorkflowTemplate);
+        Assert.Contains("GITHUB_REPO", CiFiles.GitLabJobTemplate);
+
+        var fresh = CiFiles.Plan(null, null, "build:\n  script: make\n");
+        Assert.Equal(new HashSet<string> { CiFiles.GitHubWorkflowPath, CiFiles.GitLabJobPath, CiFiles.GitLabCiPath }, fresh.Keys.ToHashSet());
+        Assert.StartsWith("build:\n  script: make\n", fresh[CiFiles.GitLabCiPath]);
+
+        Assert.Empty(CiFiles.Plan(fresh[CiFiles.GitHubWorkflowPath], fresh[CiFiles.GitLabJobPath], fresh[CiFiles.GitLabCiPath]));
+    }
+}
