@@ -1,0 +1,72 @@
+using System.Net;
+namespace GitMirror.Core.Forges;
+
+/// <summary>Why a forge API call failed; decides whether waiting can help and how the cmdlet reports it.</summary>
+public enum ForgeFailureKind
+{
+    /// <summary>401: the token is wrong, expired or revoked.</summary>
+    Authentication,
+    /// <summary>403 without rate limiting: a missing scope or permission.</summary>
+    Permission,
+    NotFound,
+    /// <summary>400 or 422: the server refused the request's content (names, masking rules, visibility).</summary>
+    Invalid,
+    /// <summary>409: the thing exists already, or the repository is empty.</summary>
+    Conflict,
+    /// <summary>429, or 403 with rate-limit headers; RetryAfter says when to come back.</summary>
+    RateLimited,
+    Server,
+    Unreachable,
+    Timeout,
+}
+
+/// <summary>
+/// A forge REST API call that failed. The message names the forge, the call and the status and
+/// carries the server's own explanation; it never holds a token, so it is safe to log and to put in
+/// an error record.
+/// </summary>
+public sealed class ForgeApiException : Exception
+{
+    public ForgeApiException(MirrorSide forge, ForgeFailureKind kind, string message, int? statusCode = null,
+        string? serverMessage = null, IReadOnlyDictionary<string, string[]>? fieldErrors = null,
+        TimeSpan? retryAfter = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        Forge = forge;
+        Kind = kind;
+        StatusCode = statusCode;
+        ServerMessage = serverMessage;
+        FieldErrors = fieldErrors ?? new Dictionary<string, string[]>();
+        RetryAfter = retryAfter;
+    }
+
+    public MirrorSide Forge { get; }
+
+    public ForgeFailureKind Kind { get; }
+
+    public int? StatusCode { get; }
+
+    /// <summary>What the server said (GitLab's <c>message</c>, GitHub's <c>message</c>), flattened to one line.</summary>
+    public string? ServerMessage { get; }
+
+    /// <summary>Per-field validation messages (GitLab <c>{"message": {"path": ["has already been taken"]}}</c>).</summary>
+    public IReadOnlyDictionary<string, string[]> FieldErrors { get; }
+
+    public TimeSpan? RetryAfter { get; }
+
+    /// <summary>The failure kind an HTTP status stands for when the body tells no more.</summary>
+    public static ForgeFailureKind KindOf(HttpStatusCode status) => (int)status switch
+    {
+        401 => ForgeFailureKind.Authentication,
+        403 => ForgeFailureKind.Permission,
+        404 => ForgeFailureKind.NotFound,
+        409 => ForgeFailureKind.Conflict,
+        429 => ForgeFailureKind.RateLimited,
+        >= 500 => ForgeFailureKind.Server,
+        _ => ForgeFailureKind.Invalid,
+    };
+
+    /// <summary>Removes a secret from text that came from elsewhere (a server message may echo input).</summary>
+    internal static string Scrub(string text, string? secret) =>
+        string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "***", StringComparison.Ordinal);
+}

@@ -1,0 +1,221 @@
+using System.Net;
+using System.Text;
+using Octokit;
+using Octokit.Internal;
+
+namespace GitMirror.Core.Forges.GitHub;
+
+/// <summary>The GitHub account that owns a token, and the classic scopes it reports.</summary>
+/// <param name="Scopes">From X-OAuth-Scopes; null for fine-grained tokens, which report none.</param>
+public sealed record GitHubIdentity(string Login, IReadOnlyList<string>? Scopes);
+
+public enum GitHubAccountKind
+{
+    User,
+    Organization,
+}
+
+public sealed record GitHubRepository(string FullName, string Visibility, string? DefaultBranch);
+
+/// <summary>What a write did: GitHub answers 201 for a new secret and 204 for a replaced one.</summary>
+public enum ForgeWriteOutcome
+{
+    Created,
+    Updated,
+}
+
+/// <summary>
+/// A thin wrapper over Octokit: GitMirror's own types in, GitMirror's own types and
+/// <see cref="ForgeApiException"/> out, so no Octokit type leaks to the cmdlets (design.md §1).
+/// </summary>
+public sealed class GitHubForge
+{
+    private const string ApiVersion = "2022-11-28";
+    private readonly GitHubClient _client;
+    private readonly string _token;
+
+    public GitHubForge(string apiBase, string token, HttpMessageHandler? handler = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        _token = token;
+        var http = new HttpClientAdapter(() => new ApiVersionHandler(handler ?? HttpMessageHandlerFactory.CreateDefault()));
+        var connection = new Connection(new ProductHeaderValue("GitMirror"), OctokitBase(apiBase),
+            new InMemoryCredentialStore(new Credentials(token)), http, new SimpleJsonSerializer());
+        _client = new GitHubClient(connection);
+    }
+
+    /// <summary>
+    /// The base for Octokit's connection: the configured API URL itself (https://api.github.com,
+    /// or Enterprise's https://HOST/api/v3), with a trailing slash so relative paths land below it.
+    /// GitHubClient's own constructors would rewrite any non-github.com base to HOST/api/v3/ and
+    /// drop other prefixes; building the Connection ourselves keeps the configured URL exact.
+    /// </summary>
+    public static Uri OctokitBase(string apiBase) => new(apiBase.TrimEnd('/') + "/", UriKind.Absolute);
+
+    public Task<GitHubIdentity> GetIdentityAsync(CancellationToken ct) => Call("GET /user", async () =>
+    {
+        var user = await _client.User.Current().ConfigureAwait(false);
+        var info = _client.GetLastApiInfo();
+        // Fine-grained tokens send no X-OAuth-Scopes header at all; Octokit then reports an empty list.
+        IReadOnlyList<string>? scopes = info?.OauthScopes is { Count: > 0 } s ? [.. s] : null;
+        return new GitHubIdentity(user.Login, scopes);
+    }, ct);
+
+    /// <summary>Whether a name is a user or an organization; null when no such account exists.</summary>
+    public Task<GitHubAccountKind?> GetAccountKindAsync(string name, CancellationToken ct) => Call($"GET /users/{name}", async () =>
+    {
+        try
+        {
+            var user = await _client.User.Get(name).ConfigureAwait(false);
+            return (GitHubAccountKind?)(user.Type == AccountType.Organization ? GitHubAccountKind.Organization : GitHubAccountKind.User);
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }, ct);
+
+    public Task<GitHubRepository?> GetRepositoryAsync(string owner, string name, CancellationToken ct) => Call($"GET /repos/{owner}/{name}", async () =>
+    {
+        try
+        {
+            return ToModel(await _client.Repository.Get(owner, name).ConfigureAwait(false));
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }, ct);
+
+    /// <summary>Creates a repository in an organization, or in the token owner's account when <paramref name="inOrganization"/> is false.</summary>
+    /// <param name="visibility">private, internal or public (internal: organizations of an enterprise only).</param>
+    public Task<GitHubRepository> CreateRepositoryAsync(string owner, string name, bool inOrganization, string visibility, CancellationToken ct) =>
+        Call(inOrganization ? $"POST /orgs/{owner}/repos" : "POST /user/repos", async () =>
+        {
+            var request = new NewRepository(name)
+            {
+                Private = visibility != "public",
+                Visibility = visibility switch
+                {
+                    "public" => RepositoryVisibility.Public,
+                    "internal" => RepositoryVisibility.Internal,
+                    _ => RepositoryVisibility.Private,
+                },
+            };
+            var created = inOrganization
+                ? await _client.Repository.Create(owner, request).ConfigureAwait(false)
+                : await _client.Repository.Create(request).ConfigureAwait(false);
+            return ToModel(created);
+        }, ct);
+
+    /// <summary>Puts an Actions secret, sealed with the repository's public key; says whether it was new.</summary>
+    public Task<ForgeWriteOutcome> PutActionsSecretAsync(string owner, string repo, string secretName, string value, CancellationToken ct) =>
+        Call($"PUT /repos/{owner}/{repo}/actions/secrets/{secretName}", async () =>
+        {
+            var key = await _client.Repository.Actions.Secrets.GetPublicKey(owner, repo).ConfigureAwait(false);
+            var sealedValue = Sodium.SealedPublicKeyBox.Create(Encoding.UTF8.GetBytes(value), Convert.FromBase64String(key.Key));
+            var uri = new Uri($"repos/{owner}/{repo}/actions/secrets/{secretName}", UriKind.Relative);
+            // The raw connection, because only the status tells created (201) from updated (204).
+            var status = await _client.Connection.Put(uri, new { encrypted_value = Convert.ToBase64String(sealedValue), key_id = key.KeyId })
+                .ConfigureAwait(false);
+            return status == HttpStatusCode.Created ? ForgeWriteOutcome.Created : ForgeWriteOutcome.Updated;
+        }, ct);
+
+    /// <summary>The value of an Actions variable; null when it does not exist.</summary>
+    public Task<string?> GetActionsVariableAsync(string owner, string repo, string name, CancellationToken ct) =>
+        Call($"GET /repos/{owner}/{repo}/actions/variables/{name}", async () =>
+        {
+            try
+            {
+                return (await _client.Repository.Actions.Variables.Get(owner, repo, name).ConfigureAwait(false)).Value;
+            }
+            catch (NotFoundException)
+            {
+                return null;
+            }
+        }, ct);
+
+    public Task CreateActionsVariableAsync(string owner, string repo, string name, string value, CancellationToken ct) =>
+        Call($"POST /repos/{owner}/{repo}/actions/variables", async () =>
+            (object)await _client.Repository.Actions.Variables.Create(owner, repo, new Variable(name, value)).ConfigureAwait(false), ct);
+
+    public Task UpdateActionsVariableAsync(string owner, string repo, string name, string value, CancellationToken ct) =>
+        Call($"PATCH /repos/{owner}/{repo}/actions/variables/{name}", async () =>
+            (object)await _client.Repository.Actions.Variables.Update(owner, repo, new Variable(name, value)).ConfigureAwait(false), ct);
+
+    private static GitHubRepository ToModel(Repository r) =>
+        new(r.FullName, r.Visibility?.ToString().ToLowerInvariant() ?? (r.Private ? "private" : "public"), r.DefaultBranch);
+
+    /// <summary>Runs one Octokit call and turns its exceptions into ForgeApiException.</summary>
+    private async Task<T> Call<T>(string what, Func<Task<T>> call, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RateLimitExceededException e)
+        {
+            var wait = RetryAfterHeader(e) ?? PositiveOrZero(e.Reset - DateTimeOffset.UtcNow);
+            throw Error(what, ForgeFailureKind.RateLimited, e, $"rate limit exceeded; retry after {wait.TotalSeconds:0} s", wait);
+        }
+        catch (SecondaryRateLimitExceededException e)
+        {
+            var wait = RetryAfterHeader(e) ?? TimeSpan.FromMinutes(1);
+            throw Error(what, ForgeFailureKind.RateLimited, e, $"secondary rate limit exceeded; retry after {wait.TotalSeconds:0} s", wait);
+        }
+        catch (ApiValidationException e)
+        {
+            var details = e.ApiError?.Errors is { Count: > 0 } errors
+                ? " (" + string.Join("; ", errors.Select(x => x.Message ?? $"{x.Field} {x.Code}")) + ")"
+                : "";
+            throw Error(what, ForgeFailureKind.Invalid, e, (e.ApiError?.Message ?? e.Message) + details);
+        }
+        catch (ApiException e)
+        {
+            var kind = ForgeApiException.KindOf(e.StatusCode);
+            var message = e.ApiError?.Message ?? e.Message;
+            if (e.HttpResponse?.Headers is { } headers
+                && headers.FirstOrDefault(h => h.Key.Equals("X-Accepted-GitHub-Permissions", StringComparison.OrdinalIgnoreCase)).Value is { } needed)
+            {
+                message += $" (the token needs: {needed})";
+            }
+            // Octokit has no type for a plain 429: GitHub asks for Retry-After, else at least a minute.
+            throw kind == ForgeFailureKind.RateLimited
+                ? Error(what, kind, e, message, RetryAfterHeader(e) ?? TimeSpan.FromMinutes(1))
+                : Error(what, kind, e, message);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ForgeApiException(MirrorSide.GitHub, ForgeFailureKind.Unreachable,
+                $"GitHub {what}: cannot reach the API: {ForgeApiException.Scrub(e.Message, _token)}", inner: e);
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new ForgeApiException(MirrorSide.GitHub, ForgeFailureKind.Timeout, $"GitHub {what}: no answer in time", inner: e);
+        }
+    }
+
+    private ForgeApiException Error(string what, ForgeFailureKind kind, ApiException e, string serverMessage, TimeSpan? retryAfter = null)
+    {
+        var message = ForgeApiException.Scrub(serverMessage, _token);
+        return new ForgeApiException(MirrorSide.GitHub, kind, $"GitHub {what} failed with {(int)e.StatusCode}: {message}",
+            (int)e.StatusCode, message, retryAfter: retryAfter, inner: e);
+    }
+
+    private static TimeSpan? RetryAfterHeader(ApiException e) =>
+        e.HttpResponse?.Headers?.FirstOrDefault(h => h.Key.Equals("Retry-After", StringComparison.OrdinalIgnoreCase)).Value is { } value
+        && int.TryParse(value, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
+
+    private static TimeSpan PositiveOrZero(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
+
+    /// <summary>Sends the API version GitHub asks clients to pin.</summary>
+    private sealed class ApiVersionHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.TryAddWithoutValidation("X-GitHub-Api-Version", ApiVersion);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}

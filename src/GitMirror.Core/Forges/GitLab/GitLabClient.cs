@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace GitMirror.Core.Forges.GitLab;
+
+/// <summary>
+/// The few GitLab REST v4 calls GitMirror needs, over HttpClient. The token travels only in the
+/// PRIVATE-TOKEN header; failures are <see cref="ForgeApiException"/>s carrying the status and
+/// GitLab's <c>message</c>; 429 is retried after Retry-After, a bounded number of times.
+/// </summary>
+public sealed class GitLabClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly string _token;
+    private readonly string _host;
+
+    public GitLabClient(string apiBase, string token, HttpMessageHandler? handler = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        _token = token;
+        var baseUri = new Uri(apiBase.TrimEnd('/') + "/", UriKind.Absolute);
+        _host = baseUri.GetLeftPart(UriPartial.Authority);
+        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        _http.BaseAddress = baseUri;
+        _http.Timeout = TimeSpan.FromSeconds(100);
+        _http.DefaultRequestHeaders.Add("PRIVATE-TOKEN", token);
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd("GitMirror");
+    }
+
+    /// <summary>Items per page of list calls (GitLab's maximum is 100).</summary>
+    public int PageSize { get; init; } = 100;
+
+    /// <summary>How many times a 429 is retried before it is reported.</summary>
+    public int MaxRateLimitRetries { get; init; } = 3;
+
+    /// <summary>The longest Retry-After we wait out; a longer one is reported at once.</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How waiting happens (tests record it instead of sleeping).</summary>
+    public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;
+
+    public Task<GitLabNamespace?> GetNamespaceAsync(string fullPath, CancellationToken ct) =>
+        GetOrNullAsync<GitLabNamespace>($"namespaces/{Encode(fullPath)}", ct);
+
+    public Task<GitLabProject?> GetProjectAsync(string pathWithNamespace, CancellationToken ct) =>
+        GetOrNullAsync<GitLabProject>($"projects/{Encode(pathWithNamespace)}", ct);
+
+    public Task<GitLabProject> CreateProjectAsync(string name, string path, long namespaceId, string visibility, CancellationToken ct) =>
+        SendAsync<GitLabProject>(HttpMethod.Post, "projects",
+            new { name, path, namespace_id = namespaceId, visibility }, ct);
+
+    public Task<GitLabTokenInfo> GetCurrentTokenAsync(CancellationToken ct) =>
+        SendAsync<GitLabTokenInfo>(HttpMethod.Get, "personal_access_tokens/self", null, ct);
+
+    public Task<GitLabUser> GetCurrentUserAsync(CancellationToken ct) =>
+        SendAsync<GitLabUser>(HttpMethod.Get, "user", null, ct);
+
+    public Task<GitLabVariable?> GetProjectVariableAsync(long projectId, string key, CancellationToken ct) =>
+        GetOrNullAsync<GitLabVariable>($"projects/{projectId}/variables/{Encode(key)}", ct);
+
+    /// <summary>Every variable of a project, following the pages.</summary>
+    public async Task<IReadOnlyList<GitLabVariable>> ListProjectVariablesAsync(long projectId, CancellationToken ct)
+    {
+        var all = new List<GitLabVariable>();
+        string? next = $"projects/{projectId}/variables?per_page={PageSize}&page=1";
+        while (next is not null)
+        {
+            using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);
+            all.AddRange(await ReadAsync<List<GitLabVariable>>(response, HttpMethod.Get, next, ct).ConfigureAwait(false));
+            next = NextPage(response, next);
+        }
+        return all;
+    }
+
+    public Task<GitLabVariable> CreateProjectVariableAsync(long projectId, GitLabVariable variable, CancellationToken ct) =>
+        SendAsync<GitLabVariable>(HttpMethod.Post, $"projects/{projectId}/variables", Body(variable, withKey: true), ct);
+
+    public Task<GitLabVariable> UpdateProjectVariableAsync(long projectId, GitLabVariable variable, CancellationToken ct) =>
+        SendAsync<GitLabVariable>(HttpMethod.Put, $"projects/{projectId}/variables/{Encode(variable.Key)}", Body(variable, withKey: false), ct);
+
+    public void Dispose() => _http.Dispose();
+
+    private static object Body(GitLabVariable v, bool withKey) => withKey
+        ? new { key = v.Key, value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
+        : new { value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" };
+
+    private static string Encode(string pathOrKey) => Uri.EscapeDataString(pathOrKey);
+
+    /// <summary>The next page's relative URL from x-next-page, else from Link rel="next"; null on the last page.</summary>
+    internal string? NextPage(HttpResponseMessage response, string current)
+    {
+        if (response.Headers.TryGetValues("x-next-page", out var values)
+            && values.FirstOrDefault() is { Length: > 0 } nextPage)
+        {
+            var query = System.Text.RegularExpressions.Regex.Replace(current, @"([?&])page=\d+", "$1page=" + nextPage);
+            return query == current ? current + (current.Contains('?') ? "&" : "?") + "page=" + nextPage : query;
+        }
+        if (response.Headers.TryGetValues("Link", out var links))
+        {
+            foreach (var part in string.Join(",", links).Split(','))
+            {
+                var segments = part.Split(';');
+                if (segments.Length > 1 && segments.Skip(1).Any(s => s.Trim() == "rel=\"next\""))
+                {
+                    var url = segments[0].Trim().TrimStart('<').TrimEnd('>');
+                    // Only follow links to our own API: the token must never go anywhere else.
+                    var absolute = new Uri(_http.BaseAddress!, url);
+                    if (!_http.BaseAddress!.IsBaseOf(absolute)) return null;
+                    return _http.BaseAddress!.MakeRelativeUri(absolute).ToString();
+                }
+            }
+        }
+        return null;
+    }
+
+    private async Task<T?> GetOrNullAsync<T>(string path, CancellationToken ct) where T : class
+    {
+        try
+        {
+            return await SendAsync<T>(HttpMethod.Get, path, null, ct).ConfigureAwait(false);
+        }
+        catch (ForgeApiException e) when (e.Kind == ForgeFailureKind.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var response = await SendRawAsync(method, path, body, ct).ConfigureAwait(false);
+        return await ReadAsync<T>(response, method, path, ct).ConfigureAwait(false);
+    }
+
+    private async Task<T> ReadAsync<T>(HttpResponseMessage response, HttpMethod method, string path, CancellationToken ct)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(ct).ConfigureAwait(false)
+                ?? throw new JsonException("empty body");
+        }
+        catch (JsonException e)
+        {
+            throw new ForgeApiException(MirrorSide.GitLab, ForgeFailureKind.Server,
+                $"GitLab {method} {Describe(path)} returned {(int)response.StatusCode} with an unreadable body: {e.Message}",
+                (int)response.StatusCode, inner: e);
+        }
+    }
+
+    /// <summary>Sends one request; a success comes back, everything else becomes a ForgeApiException.</summary>
+    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (body is not null) request.Content = JsonContent.Create(body);
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new ForgeApiException(MirrorSide.GitLab, ForgeFailureKind.Unreachable,
+                    $"GitLab {method} {Describe(path)}: cannot reach {_host}: {ForgeApiException.Scrub(e.Message, _token)}", inner: e);
+            }
+            catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                throw new ForgeApiException(MirrorSide.GitLab, ForgeFailureKind.Timeout,
+                    $"GitLab {method} {Describe(path)}: no answer from {_host} within {_http.Timeout.TotalSeconds:0} s", inner: e);
+            }
+            if (response.IsSuccessStatusCode) return response;
+
+            using (response)
+            {
+                var retryAfter = RetryAfterOf(response);
+                if (response.StatusCode == HttpStatusCode.TooManyRequests && attempt < MaxRateLimitRetries
+                    && retryAfter is { } wait && wait <= MaxRetryAfter)
+                {
+                    await Delay(wait, ct).ConfigureAwait(false);
+                    continue;
+                }
+                throw await ErrorAsync(response, method, path, retryAfter, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter is { } retry)
+        {
+            if (retry.Delta is { } delta) return delta;
+            if (retry.Date is { } date) return date - DateTimeOffset.UtcNow is var d && d > TimeSpan.Zero ? d : TimeSpan.Zero;
+        }
+        if (response.Headers.TryGetValues("RateLimit-Reset", out var reset)
+            && long.TryParse(reset.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
+        {
+            var d = DateTimeOffset.FromUnixTimeSeconds(epoch) - DateTimeOffset.UtcNow;
+            return d > TimeSpan.Zero ? d : TimeSpan.Zero;
+        }
+        return response.StatusCode == HttpStatusCode.TooManyRequests ? TimeSpan.FromSeconds(60) : null;
+    }
+
+    private async Task<ForgeApiException> ErrorAsync(HttpResponseMessage response, HttpMethod method, string path,
+        TimeSpan? retryAfter, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        var (message, fields) = ParseMessage(text);
+        message = message is null ? null : ForgeApiException.Scrub(message, _token);
+        var status = (int)response.StatusCode;
+        var kind = ForgeApiException.KindOf(response.StatusCode);
+        var summary = $"GitLab {method} {Describe(path)} failed with {status} {response.ReasonPhrase}"
+            + (message is null ? "" : $": {message}")
+            + (kind == ForgeFailureKind.RateLimited && retryAfter is { } r ? $" (retry after {r.TotalSeconds:0} s)" : "");
+        return new ForgeApiException(MirrorSide.GitLab, kind, summary, status, message, fields,
+            kind == ForgeFailureKind.RateLimited ? retryAfter : null);
+    }
+
+    /// <summary>GitLab's <c>message</c> (or <c>error</c>) is a string, or an object of field → messages.</summary>
+    internal static (string? Message, Dictionary<string, string[]> Fields) ParseMessage(string body)
+    {
+        var fields = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(body)) return (null, fields);
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, fields);
+            var element = doc.RootElement.TryGetProperty("message", out var m) ? m
+                : doc.RootElement.TryGetProperty("error", out var e) ? e : default;
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    return (element.GetString(), fields);
+                case JsonValueKind.Object:
+                    foreach (var field in element.EnumerateObject())
+                    {
+                        fields[field.Name] = field.Value.ValueKind == JsonValueKind.Array
+                            ? field.Value.EnumerateArray().Select(v => v.ToString()).ToArray()
+                            : [field.Value.ToString()];
+                    }
+                    return (string.Join("; ", fields.Select(f => $"{f.Key} {string.Join(", ", f.Value)}")), fields);
+                case JsonValueKind.Array:
+                    return (string.Join("; ", element.EnumerateArray().Select(v => v.ToString())), fields);
+                default:
+                    return (null, fields);
+            }
+        }
+        catch (JsonException)
+        {
+            return (body.Length > 200 ? body[..200] : body, fields);
+        }
+    }
+
+    // Paths hold project paths and variable keys, never a value or a token; drop the query.
+    private static string Describe(string path) => "/" + Uri.UnescapeDataString(path.Split('?')[0]);
+}

@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+
+namespace GitMirror.Core.Forges.GitLab;
+
+/// <summary>A user or group namespace (<c>GET /namespaces/:id</c>).</summary>
+public sealed record GitLabNamespace(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("full_path")] string FullPath);
+
+public sealed record GitLabProject(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("path_with_namespace")] string PathWithNamespace,
+    [property: JsonPropertyName("visibility")] string? Visibility,
+    [property: JsonPropertyName("default_branch")] string? DefaultBranch);
+
+public sealed record GitLabUser(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("username")] string Username);
+
+/// <summary>The token making the call (<c>GET /personal_access_tokens/self</c>).</summary>
+public sealed record GitLabTokenInfo(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("scopes")] string[] Scopes,
+    [property: JsonPropertyName("expires_at")] string? ExpiresAt);
+
+/// <summary>A project CI/CD variable.</summary>
+public sealed record GitLabVariable(
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("value")] string Value,
+    [property: JsonPropertyName("masked")] bool Masked = false,
+    [property: JsonPropertyName("protected")] bool Protected = false,
+    [property: JsonPropertyName("raw")] bool Raw = true)
+{
+    /// <summary>Value and flags are what we want (the value is compared exactly).</summary>
+    public bool SameAs(GitLabVariable other) =>
+        Key == other.Key && Value == other.Value && Masked == other.Masked && Protected == other.Protected && Raw == other.Raw;
+
+    // Records print their members: keep a masked value out of any accidental ToString().
+    public override string ToString() => $"{Key} (masked={Masked}, protected={Protected}, raw={Raw})";
+}
+
+/// <summary>GitLab visibility levels as the API spells them.</summary>
+public static class GitLabVisibility
+{
+    public const string Private = "private";
+    public const string Internal = "internal";
+    public const string Public = "public";
+}

@@ -1,0 +1,84 @@
+using GitMirror.Testing;
+using GitMirror.Testing.Fakes;
+using Xunit;
+
+namespace GitMirror.PowerShell.Tests;
+
+public sealed class InitializeMirrorBootstrapTests
+{
+    private const string GitHubToken = "ghp_canaryPS0123456789abcdef";
+    private const string GitLabToken = "glpat-canaryPS-0123456789";
+
+    [Fact]
+    public async Task Bootstraps_every_pair_of_the_config_against_the_forges()
+    {
+        using var root = new TempDir("ps-bootstrap");
+        await using var github = await FakeGitHubApi.StartAsync(root.Combine("github"));
+        await using var gitlab = await FakeGitLabApi.StartAsync(root.Combine("gitlab"));
+        github.AddUser("gh-bot", GitHubToken, "repo", "workflow");
+        github.AddOrganization("myorg");
+        gitlab.AddUser("gl-bot", GitLabToken, "api", "write_repository");
+        gitlab.AddGroup("team/sub");
+        var config = root.Combine("repos.yaml");
+        File.WriteAllText(config, $"""
+            github:
+              url: {github.BaseUrl}
+              api: {github.ApiUrl}
+            gitlab:
+              url: {gitlab.BaseUrl}
+              api: {gitlab.ApiUrl}
+            cache: {root.Combine("cache")}
+            repos:
+              - github: myorg/repo1
+                gitlab: team/repo1
+              - github: myorg/repo2
+                gitlab: team/sub/repo2
+              - github: myorg/broken
+                gitlab: nogroup/broken
+            """);
+        using var ps = new PowerShellSession(root.Path, new Dictionary<string, string>
+        {
+            ["GITHUB_TOKEN"] = GitHubToken,
+            ["GITLAB_TOKEN"] = GitLabToken,
+            ["MIRROR_BOT_USER_GITHUB"] = "gh-bot",
+            ["MIRROR_BOT_USER_GITLAB"] = "gl-bot",
+        });
+        try
+        {
+            var whatIf = ps.Run("Initialize-MirrorBootstrap -All -Path $args[0] -WhatIf", config);
+            Assert.Empty(github.Writes);
+            Assert.Empty(gitlab.Writes);
+            Assert.Equal(3, whatIf.Output.Count);
+
+            var run = ps.Run("Initialize-MirrorBootstrap -All -Path $args[0] -ProtectVariables", config);
+
+            Assert.Null(run.Terminating);
+            // This project references no GitMirror assembly (design.md §7): read the objects as PowerShell does.
+            Assert.Equal(["myorg/repo1", "myorg/repo2", "myorg/broken"], run.Output.Select(o => (string)o.Properties["PairName"].Value));
+            Assert.Equal([true, true, false], run.Output.Select(o => (bool)o.Properties["Succeeded"].Value));
+            Assert.Equal(["MirrorOwnerNotFound"], run.ErrorIds);
+            Assert.Equal(GitLabToken, github.Repository("myorg/repo2")!.Secrets["GITLAB_TOKEN"]);
+            Assert.True(gitlab.Project("team/sub/repo2")!.Variable("GITHUB_TOKEN")!.Protected);
+            Assert.All(run.AllErrors, e => Assert.DoesNotContain("canary", e.ToString() + e.Exception));
+            Assert.All(github.Calls.Concat(gitlab.Calls), c => Assert.DoesNotContain("canary", c.Target));
+        }
+        finally
+        {
+            // PowerShell's $env: is the process environment: leave nothing behind for other tests.
+            ps.Run("Remove-Item env:GITHUB_TOKEN, env:GITLAB_TOKEN, env:MIRROR_BOT_USER_GITHUB, env:MIRROR_BOT_USER_GITLAB");
+        }
+    }
+
+    [Fact]
+    public void Without_a_bot_user_the_invocation_is_refused()
+    {
+        using var ps = new PowerShellSession();
+        ps.Run("Remove-Item env:MIRROR_BOT_USER_GITHUB -ErrorAction Ignore");
+
+        var run = ps.Run("Initialize-MirrorBootstrap -All -Path ./nowhere.yaml -GitLabBotUser gl-bot");
+
+        // Statement-terminating: the script goes on, so the record lands in the error stream.
+        Assert.Equal(["MirrorBotUserMissing"], run.ErrorIds);
+        Assert.Empty(run.Output);
+    }
+}

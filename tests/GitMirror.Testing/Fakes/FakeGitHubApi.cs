@@ -1,0 +1,249 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+
+namespace GitMirror.Testing.Fakes;
+
+/// <summary>A repository as the GitHub fake holds it: secrets are kept decrypted so tests can check them.</summary>
+public sealed class FakeGitHubRepository
+{
+    public required string Owner { get; init; }
+    public required string Name { get; init; }
+    public required string Visibility { get; init; }
+    public required string BarePath { get; init; }
+    public string FullName => $"{Owner}/{Name}";
+
+    /// <summary>Actions secrets, opened with the fake's private key: name → plain value.</summary>
+    public Dictionary<string, string> Secrets { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Actions variables: name → value.</summary>
+    public Dictionary<string, string> Variables { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// A stateful fake of the GitHub REST API on 127.0.0.1, served under /api/v3 as GitHub Enterprise
+/// (Octokit's base for any host but api.github.com). Users, organizations and tokens are set up
+/// by the test; creating a repository creates a real bare repository under the project root.
+/// </summary>
+public sealed partial class FakeGitHubApi : FakeForgeServer
+{
+    private readonly Dictionary<string, (string Login, string[] Scopes)> _tokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _accounts = new(StringComparer.OrdinalIgnoreCase); // login → User|Organization
+    private readonly Dictionary<string, FakeGitHubRepository> _repos = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Sodium.KeyPair _keyPair = Sodium.PublicKeyBox.GenerateKeyPair();
+
+    private FakeGitHubApi(string projectRoot) : base(projectRoot)
+    {
+    }
+
+    public static async Task<FakeGitHubApi> StartAsync(string projectRoot)
+    {
+        var fake = new FakeGitHubApi(projectRoot);
+        await fake.StartAsync().ConfigureAwait(false);
+        return fake;
+    }
+
+    /// <summary>The API base to put in repos.yaml (github.api): http://127.0.0.1:PORT/api/v3.</summary>
+    public string ApiUrl => BaseUrl + ApiPrefix;
+
+    /// <summary>The id of the repositories' Actions public key (GitHub rotates it; the fake does not).</summary>
+    public string PublicKeyId { get; } = "568250167242549743";
+
+    protected override string ApiPrefix => "/api/v3";
+
+    protected override JsonNode UnauthorizedBody => new JsonObject
+    {
+        ["message"] = "Bad credentials",
+        ["documentation_url"] = "https://docs.github.com/rest",
+    };
+
+    public void AddUser(string login, string token, params string[] scopes)
+    {
+        lock (Sync)
+        {
+            _accounts[login] = "User";
+            _tokens[token] = (login, scopes);
+        }
+    }
+
+    public void AddOrganization(string login)
+    {
+        lock (Sync) _accounts[login] = "Organization";
+    }
+
+    /// <summary>A repository that exists before the test runs (its bare repository too).</summary>
+    public FakeGitHubRepository AddRepository(string fullName, string visibility = "private")
+    {
+        lock (Sync)
+        {
+            var (owner, name) = Split(fullName);
+            return CreateRepository(owner, name, visibility);
+        }
+    }
+
+    public FakeGitHubRepository? Repository(string fullName)
+    {
+        lock (Sync) return _repos.GetValueOrDefault(fullName);
+    }
+
+    public IReadOnlyList<FakeGitHubRepository> Repositories
+    {
+        get { lock (Sync) return [.. _repos.Values]; }
+    }
+
+    protected override bool IsKnownToken(string token)
+    {
+        lock (Sync) return _tokens.ContainsKey(token);
+    }
+
+    protected override void AddCommonHeaders(HttpResponse response, string token)
+    {
+        response.Headers["X-OAuth-Scopes"] = string.Join(", ", _tokens[token].Scopes);
+        response.Headers["X-Accepted-OAuth-Scopes"] = "";
+        response.Headers["X-GitHub-Media-Type"] = "github.v3; format=json";
+    }
+
+    protected override FakeResponse Handle(string method, string path, IReadOnlyDictionary<string, string> query, JsonObject? body, string token, HttpResponse response)
+    {
+        var login = _tokens[token].Login;
+        var segments = path.Trim('/').Split('/').Select(Decode).ToArray();
+        return (method, segments) switch
+        {
+            ("GET", ["user"]) => FakeResponse.Json(Account(login)),
+            ("GET", ["users", var name]) => _accounts.ContainsKey(name) ? FakeResponse.Json(Account(name)) : NotFound(),
+            ("POST", ["orgs", var org, "repos"]) => _accounts.GetValueOrDefault(org) == "Organization" ? Create(org, body) : NotFound(),
+            ("POST", ["user", "repos"]) => Create(login, body),
+            ("GET", ["repos", var o, var r]) => _repos.TryGetValue($"{o}/{r}", out var repo) ? FakeResponse.Json(RepoJson(repo)) : NotFound(),
+            ("GET", ["repos", var o, var r, "actions", "secrets", "public-key"]) => WithRepo(o, r, _ =>
+                FakeResponse.Json(new JsonObject { ["key_id"] = PublicKeyId, ["key"] = Convert.ToBase64String(_keyPair.PublicKey) })),
+            ("PUT", ["repos", var o, var r, "actions", "secrets", var name]) => WithRepo(o, r, repo => PutSecret(repo, name, body)),
+            ("GET", ["repos", var o, var r, "actions", "variables", var name]) => WithRepo(o, r, repo =>
+                repo.Variables.TryGetValue(name, out var value) ? FakeResponse.Json(VariableJson(name, value)) : NotFound()),
+            ("POST", ["repos", var o, var r, "actions", "variables"]) => WithRepo(o, r, repo => CreateVariable(repo, body)),
+            ("PATCH", ["repos", var o, var r, "actions", "variables", var name]) => WithRepo(o, r, repo =>
+            {
+                if (!repo.Variables.ContainsKey(name)) return NotFound();
+                repo.Variables[name] = body?["value"]?.GetValue<string>() ?? repo.Variables[name];
+                return FakeResponse.Empty();
+            }),
+            _ => NotFound(),
+        };
+    }
+
+    private FakeResponse Create(string owner, JsonObject? body)
+    {
+        var name = body?["name"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(name)) return Invalid("Repository", "name", "missing_field", "name is missing");
+        if (_repos.ContainsKey($"{owner}/{name}"))
+        {
+            return Invalid("Repository", "name", "custom", "name already exists on this account");
+        }
+        var visibility = body?["visibility"]?.GetValue<string>()
+            ?? (body?["private"]?.GetValue<bool>() == true ? "private" : "public");
+        if (visibility == "internal" && _accounts.GetValueOrDefault(owner) != "Organization")
+        {
+            return Invalid("Repository", "visibility", "invalid", "visibility can only be internal for organizations of an enterprise");
+        }
+        return FakeResponse.Json(RepoJson(CreateRepository(owner, name, visibility)), 201);
+    }
+
+    private FakeGitHubRepository CreateRepository(string owner, string name, string visibility)
+    {
+        var repo = new FakeGitHubRepository
+        {
+            Owner = owner, Name = name, Visibility = visibility, BarePath = CreateBareRepository($"{owner}/{name}"),
+        };
+        _repos[repo.FullName] = repo;
+        return repo;
+    }
+
+    private FakeResponse PutSecret(FakeGitHubRepository repo, string name, JsonObject? body)
+    {
+        if (!SecretName().IsMatch(name) || name.StartsWith("GITHUB_", StringComparison.OrdinalIgnoreCase))
+        {
+            return Invalid("Secret", "name", "invalid", "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_), and must not start with GITHUB_ or a number.");
+        }
+        if (body?["key_id"]?.GetValue<string>() != PublicKeyId)
+        {
+            return FakeResponse.Message(422, "Bad request - key_id is invalid.");
+        }
+        byte[] plain;
+        try
+        {
+            plain = Sodium.SealedPublicKeyBox.Open(Convert.FromBase64String(body?["encrypted_value"]?.GetValue<string>() ?? ""), _keyPair);
+        }
+        catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            return FakeResponse.Message(422, "Bad request - encrypted_value could not be decrypted.");
+        }
+        var existed = repo.Secrets.ContainsKey(name);
+        repo.Secrets[name] = Encoding.UTF8.GetString(plain);
+        return existed ? FakeResponse.Empty(204) : FakeResponse.Json(new JsonObject(), 201);
+    }
+
+    private static FakeResponse CreateVariable(FakeGitHubRepository repo, JsonObject? body)
+    {
+        var name = body?["name"]?.GetValue<string>() ?? "";
+        if (!SecretName().IsMatch(name) || name.StartsWith("GITHUB_", StringComparison.OrdinalIgnoreCase))
+        {
+            return Invalid("Variable", "name", "invalid", "Variable names can only contain alphanumeric characters or underscores, and must not start with GITHUB_ or a number.");
+        }
+        if (repo.Variables.ContainsKey(name)) return FakeResponse.Message(409, "Already exists - Variable already exists");
+        repo.Variables[name] = body?["value"]?.GetValue<string>() ?? "";
+        return FakeResponse.Json(new JsonObject(), 201);
+    }
+
+    private FakeResponse WithRepo(string owner, string name, Func<FakeGitHubRepository, FakeResponse> then) =>
+        _repos.TryGetValue($"{owner}/{name}", out var repo) ? then(repo) : NotFound();
+
+    private JsonObject Account(string login) => new()
+    {
+        ["login"] = login,
+        ["id"] = Math.Abs(login.GetHashCode(StringComparison.OrdinalIgnoreCase)),
+        ["type"] = _accounts.GetValueOrDefault(login, "User"),
+    };
+
+    private JsonObject RepoJson(FakeGitHubRepository repo) => new()
+    {
+        ["id"] = Math.Abs(repo.FullName.GetHashCode(StringComparison.OrdinalIgnoreCase)),
+        ["name"] = repo.Name,
+        ["full_name"] = repo.FullName,
+        ["owner"] = Account(repo.Owner),
+        ["private"] = repo.Visibility != "public",
+        ["visibility"] = repo.Visibility,
+        ["default_branch"] = "main",
+        ["url"] = $"{ApiUrl}/repos/{repo.FullName}",
+    };
+
+    private static JsonObject VariableJson(string name, string value) => new()
+    {
+        ["name"] = name,
+        ["value"] = value,
+        ["created_at"] = "2024-01-01T00:00:00Z",
+        ["updated_at"] = "2024-01-01T00:00:00Z",
+    };
+
+    private static FakeResponse NotFound() => FakeResponse.Json(new JsonObject
+    {
+        ["message"] = "Not Found",
+        ["documentation_url"] = "https://docs.github.com/rest",
+        ["status"] = "404",
+    }, 404);
+
+    private static FakeResponse Invalid(string resource, string field, string code, string message) => FakeResponse.Json(new JsonObject
+    {
+        ["message"] = "Validation Failed",
+        ["errors"] = new JsonArray(new JsonObject { ["resource"] = resource, ["code"] = code, ["field"] = field, ["message"] = message }),
+        ["documentation_url"] = "https://docs.github.com/rest",
+    }, 422);
+
+    private static (string Owner, string Name) Split(string fullName)
+    {
+        var slash = fullName.IndexOf('/');
+        return (fullName[..slash], fullName[(slash + 1)..]);
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex SecretName();
+}

@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+
+namespace GitMirror.Testing.Fakes;
+
+/// <summary>A CI/CD variable as the GitLab fake holds it.</summary>
+public sealed record FakeGitLabVariable(string Key, string Value, bool Masked, bool Protected, bool Raw);
+
+public sealed class FakeGitLabProject
+{
+    public required long Id { get; init; }
+    public required string PathWithNamespace { get; init; }
+    public required string Visibility { get; init; }
+    public required string BarePath { get; init; }
+
+    /// <summary>CI/CD variables in creation order.</summary>
+    public List<FakeGitLabVariable> Variables { get; } = [];
+
+    public FakeGitLabVariable? Variable(string key) => Variables.FirstOrDefault(v => v.Key == key);
+}
+
+/// <summary>
+/// A stateful fake of the GitLab REST API v4 on 127.0.0.1 (/api/v4): user and group namespaces
+/// (subgroups by full path), projects backed by real bare repositories under the project root,
+/// CI/CD variables with GitLab's masking rule, token scopes, pagination and GitLab's error shapes.
+/// </summary>
+public sealed partial class FakeGitLabApi : FakeForgeServer
+{
+    private readonly Dictionary<string, (string Username, string[] Scopes)> _tokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Id, string Kind)> _namespaces = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, FakeGitLabProject> _projects = new(StringComparer.OrdinalIgnoreCase);
+    private long _nextId = 100;
+
+    private FakeGitLabApi(string projectRoot) : base(projectRoot)
+    {
+    }
+
+    public static async Task<FakeGitLabApi> StartAsync(string projectRoot)
+    {
+        var fake = new FakeGitLabApi(projectRoot);
+        await fake.StartAsync().ConfigureAwait(false);
+        return fake;
+    }
+
+    /// <summary>The API base to put in repos.yaml (gitlab.api): http://127.0.0.1:PORT/api/v4.</summary>
+    public string ApiUrl => BaseUrl + ApiPrefix;
+
+    /// <summary>Default page size, as GitLab's (20); small pages make pagination visible in tests.</summary>
+    public int DefaultPerPage { get; set; } = 20;
+
+    protected override string ApiPrefix => "/api/v4";
+
+    protected override JsonNode UnauthorizedBody => new JsonObject { ["message"] = "401 Unauthorized" };
+
+    /// <summary>A user (with its user namespace) and its personal access token.</summary>
+    public void AddUser(string username, string token, params string[] scopes)
+    {
+        lock (Sync)
+        {
+            _tokens[token] = (username, scopes);
+            _namespaces.TryAdd(username, (++_nextId, "user"));
+        }
+    }
+
+    /// <summary>A group or subgroup by full path (parents are added too).</summary>
+    public void AddGroup(string fullPath)
+    {
+        lock (Sync)
+        {
+            var parts = fullPath.Split('/');
+            for (var i = 1; i <= parts.Length; i++) _namespaces.TryAdd(string.Join('/', parts[..i]), (++_nextId, "group"));
+        }
+    }
+
+    /// <summary>A project that exists before the test runs (its bare repository too).</summary>
+    public FakeGitLabProject AddProject(string pathWithNamespace, string visibility = "private")
+    {
+        lock (Sync) return CreateProject(pathWithNamespace, visibility);
+    }
+
+    public FakeGitLabProject? Project(string pathWithNamespace)
+    {
+        lock (Sync) return _projects.GetValueOrDefault(pathWithNamespace);
+    }
+
+    public IReadOnlyList<FakeGitLabProject> Projects
+    {
+        get { lock (Sync) return [.. _projects.Values]; }
+    }
+
+    protected override bool IsKnownToken(string token)
+    {
+        lock (Sync) return _tokens.ContainsKey(token);
+    }
+
+    protected override FakeResponse Handle(string method, string path, IReadOnlyDictionary<string, string> query, JsonObject? body, string token, HttpResponse response)
+    {
+        var (username, scopes) = _tokens[token];
+        // Each segment is decoded on its own: a project path arrives as one segment (team%2Fsub%2Frepo).
+        var segments = path.Trim('/').Split('/').Select(Decode).ToArray();
+        return (method, segments) switch
+        {
+            ("GET", ["user"]) => FakeResponse.Json(new JsonObject { ["id"] = _namespaces[username].Id, ["username"] = username }),
+            ("GET", ["personal_access_tokens", "self"]) => FakeResponse.Json(new JsonObject
+            {
+                ["id"] = 1, ["name"] = "mirror", ["active"] = true, ["revoked"] = false,
+                ["scopes"] = new JsonArray([.. scopes.Select(s => (JsonNode)s)]),
+            }),
+            ("GET", ["namespaces", var ns]) => NamespaceJson(ns) is { } nsJson ? FakeResponse.Json(nsJson) : NotFound("Namespace"),
+            ("GET", ["projects", var p]) => ProjectOf(p) is { } project ? FakeResponse.Json(ProjectJson(project)) : NotFound("Project"),
+            ("POST", ["projects"]) => CreateProject(body),
+            ("GET", ["projects", var p, "variables"]) => WithProject(p, project => Page(project.Variables.Select(VariableJson).ToList(), query, response)),
+            ("GET", ["projects", var p, "variables", var key]) => WithProject(p, project =>
+                project.Variable(key) is { } v ? FakeResponse.Json(VariableJson(v)) : NotFound("Variable")),
+            ("POST", ["projects", var p, "variables"]) => WithProject(p, project => WriteVariable(project, body?["key"]?.GetValue<string>() ?? "", body, creating: true)),
+            ("PUT", ["projects", var p, "variables", var key]) => WithProject(p, project => WriteVariable(project, key, body, creating: false)),
+            _ => FakeResponse.Message(404, "404 Not Found"),
+        };
+    }
+
+    private FakeResponse CreateProject(JsonObject? body)
+    {
+        var name = body?["name"]?.GetValue<string>();
+        var path = body?["path"]?.GetValue<string>() ?? name;
+        if (string.IsNullOrEmpty(path)) return FakeResponse.Message(400, "name is missing, path is missing");
+        var namespaceId = body?["namespace_id"]?.GetValue<long>();
+        var ns = _namespaces.FirstOrDefault(n => n.Value.Id == namespaceId);
+        if (ns.Key is null) return NotFound("Namespace");
+        var full = $"{ns.Key}/{path}";
+        if (_projects.ContainsKey(full))
+        {
+            return FakeResponse.Message(400, new JsonObject
+            {
+                ["project_namespace.name"] = new JsonArray("has already been taken"),
+                ["name"] = new JsonArray("has already been taken"),
+                ["path"] = new JsonArray("has already been taken"),
+            });
+        }
+        var visibility = body?["visibility"]?.GetValue<string>() ?? "private";
+        if (visibility is not ("private" or "internal" or "public")) return FakeResponse.Message(400, "visibility does not have a valid value");
+        return FakeResponse.Json(ProjectJson(CreateProject(full, visibility)), 201);
+    }
+
+    private FakeGitLabProject CreateProject(string full, string visibility)
+    {
+        var project = new FakeGitLabProject
+        {
+            Id = ++_nextId, PathWithNamespace = full, Visibility = visibility, BarePath = CreateBareRepository(full),
+        };
+        _projects[full] = project;
+        return project;
+    }
+
+    private static FakeResponse WriteVariable(FakeGitLabProject project, string key, JsonObject? body, bool creating)
+    {
+        if (!VariableKey().IsMatch(key))
+        {
+            return FakeResponse.Message(400, new JsonObject { ["key"] = new JsonArray("can contain only letters, digits and '_'.") });
+        }
+        var existing = project.Variable(key);
+        if (creating && existing is not null)
+        {
+            return FakeResponse.Message(400, new JsonObject { ["key"] = new JsonArray($"({key}) has already been taken") });
+        }
+        if (!creating && existing is null) return NotFound("Variable");
+        var value = body?["value"]?.GetValue<string>() ?? existing?.Value ?? "";
+        var masked = Flag(body, "masked") ?? existing?.Masked ?? false;
+        // GitLab refuses to mask what it could not find again in a job log.
+        if (masked && !MaskableValue().IsMatch(value))
+        {
+            return FakeResponse.Message(400, new JsonObject { ["value"] = new JsonArray("is invalid") });
+        }
+        var variable = new FakeGitLabVariable(key, value, masked,
+            Flag(body, "protected") ?? existing?.Protected ?? false,
+            Flag(body, "raw") ?? existing?.Raw ?? false);
+        if (existing is null) project.Variables.Add(variable);
+        else project.Variables[project.Variables.IndexOf(existing)] = variable;
+        return FakeResponse.Json(VariableJson(variable), creating ? 201 : 200);
+    }
+
+    private static bool? Flag(JsonObject? body, string name) => body?[name] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<bool>(out var b) => b,
+        JsonValue v when v.TryGetValue<string>(out var s) => s == "true",
+        _ => null,
+    };
+
+    /// <summary>One page of a list, with GitLab's x-page/x-next-page/x-total headers and a Link header.</summary>
+    private FakeResponse Page(List<JsonObject> items, IReadOnlyDictionary<string, string> query, HttpResponse response)
+    {
+        var perPage = query.TryGetValue("per_page", out var pp) && int.TryParse(pp, out var n) ? Math.Clamp(n, 1, 100) : DefaultPerPage;
+        var page = query.TryGetValue("page", out var pg) && int.TryParse(pg, out var p) && p > 0 ? p : 1;
+        var totalPages = Math.Max(1, (items.Count + perPage - 1) / perPage);
+        response.Headers["x-page"] = page.ToString(CultureInfo.InvariantCulture);
+        response.Headers["x-per-page"] = perPage.ToString(CultureInfo.InvariantCulture);
+        response.Headers["x-total"] = items.Count.ToString(CultureInfo.InvariantCulture);
+        response.Headers["x-total-pages"] = totalPages.ToString(CultureInfo.InvariantCulture);
+        response.Headers["x-next-page"] = page < totalPages ? (page + 1).ToString(CultureInfo.InvariantCulture) : "";
+        var array = new JsonArray([.. items.Skip((page - 1) * perPage).Take(perPage).Select(i => (JsonNode)i.DeepClone())]);
+        return FakeResponse.Json(array);
+    }
+
+    private FakeGitLabProject? ProjectOf(string idOrPath) =>
+        long.TryParse(idOrPath, out var id) ? _projects.Values.FirstOrDefault(p => p.Id == id) : _projects.GetValueOrDefault(idOrPath);
+
+    private FakeResponse WithProject(string idOrPath, Func<FakeGitLabProject, FakeResponse> then) =>
+        ProjectOf(idOrPath) is { } project ? then(project) : NotFound("Project");
+
+    private JsonObject? NamespaceJson(string idOrPath)
+    {
+        var match = long.TryParse(idOrPath, out var id)
+            ? _namespaces.FirstOrDefault(n => n.Value.Id == id)
+            : _namespaces.FirstOrDefault(n => n.Key.Equals(idOrPath, StringComparison.OrdinalIgnoreCase));
+        if (match.Key is null) return null;
+        var slash = match.Key.LastIndexOf('/');
+        return new JsonObject
+        {
+            ["id"] = match.Value.Id,
+            ["name"] = match.Key[(slash + 1)..],
+            ["path"] = match.Key[(slash + 1)..],
+            ["kind"] = match.Value.Kind,
+            ["full_path"] = match.Key,
+        };
+    }
+
+    private static JsonObject ProjectJson(FakeGitLabProject p) => new()
+    {
+        ["id"] = p.Id,
+        ["name"] = p.PathWithNamespace[(p.PathWithNamespace.LastIndexOf('/') + 1)..],
+        ["path_with_namespace"] = p.PathWithNamespace,
+        ["visibility"] = p.Visibility,
+        ["default_branch"] = null,
+    };
+
+    private static JsonObject VariableJson(FakeGitLabVariable v) => new()
+    {
+        ["variable_type"] = "env_var",
+        ["key"] = v.Key,
+        ["value"] = v.Value,
+        ["protected"] = v.Protected,
+        ["masked"] = v.Masked,
+        ["raw"] = v.Raw,
+        ["environment_scope"] = "*",
+    };
+
+    private static FakeResponse NotFound(string what) => FakeResponse.Message(404, $"404 {what} Not Found");
+
+    [GeneratedRegex("^[A-Za-z0-9_]{1,255}$")]
+    private static partial Regex VariableKey();
+
+    // One line, at least 8 characters, from GitLab's masking alphabet.
+    [GeneratedRegex(@"^[A-Za-z0-9_+=/@:.~-]{8,}\z")]
+    private static partial Regex MaskableValue();
+}
