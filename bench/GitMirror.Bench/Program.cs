@@ -5,14 +5,16 @@ using GitMirror.Core.Engine;
 using GitMirror.Testing;
 
 // Usage: dotnet run -c Release --project bench/GitMirror.Bench [-- COMMITS [RUNS]]
+//        dotnet run -c Release --project bench/GitMirror.Bench -- fleet [PAIRS]
 // Measures, over a local smart-HTTP server (git http-backend) with token auth:
 //   1. initial sync of a COMMITS-commit repository into an empty side, against the git CLI doing
 //      the same (clone --mirror from one side, push of heads and tags to the other);
 //   2. a no-op poll (everything in sync), against `git ls-remote` of both sides.
 // Prints medians and the ratio GitMirror / git CLI. Both use the same server in the same run.
+const string Token = "bench-token-0123456789";
+if (args.Length > 0 && args[0] == "fleet") return await Fleet(args.Length > 1 ? int.Parse(args[1]) : 200);
 var commits = args.Length > 0 ? int.Parse(args[0]) : 2000;
 var runs = args.Length > 1 ? int.Parse(args[1]) : 5;
-const string Token = "bench-token-0123456789";
 
 using var world = new MirrorWorld();
 using var server = GitHttpServer.Start(world.Root);
@@ -89,6 +91,70 @@ MirrorPair TargetPair(string name, bool create = true)
         GitLabTokenEnv = "BENCH_GL_TOKEN",
         CachePath = Path.Combine(world.Root, "cache-" + name),
     };
+}
+
+// PAIRS small pairs over the smart-HTTP server, synced and then polled with -ThrottleLimit 1 and 8:
+// what parallel pairs buy a cron run over a fleet.
+async Task<int> Fleet(int pairs)
+{
+    using var world = new MirrorWorld();
+    using var server = GitHttpServer.Start(world.Root);
+    server.AcceptedTokens.Add(Token);
+    Environment.SetEnvironmentVariable("BENCH_TOKEN", Token);
+    world.GitHubTokenEnv = world.GitLabTokenEnv = "BENCH_TOKEN";
+    world.GitHubUrl = server.BaseUrl + "/github";
+    world.GitLabUrl = server.BaseUrl + "/gitlab";
+    Console.WriteLine($"Creating {pairs} pairs...");
+    for (var i = 0; i < pairs; i++)
+    {
+        world.AddPair($"pair{i:D3}");
+    }
+    foreach (var dir in Directory.GetDirectories(Path.Combine(world.GitHubRoot, "org")))
+    {
+        var psi = new ProcessStartInfo("git", "fast-import --quiet") { WorkingDirectory = dir, RedirectStandardInput = true };
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Write("commit refs/heads/main\ncommitter B <b@example.com> 1700000000 +0000\ndata 2\nc1\nM 100644 inline a.txt\ndata 2\na\n\n");
+        p.StandardInput.Close();
+        p.WaitForExit();
+    }
+    var config = GitMirror.Core.Config.ConfigLoader.Load(world.ConfigPath);
+    Console.WriteLine($"{"operation",-44} {"throttle 1",10} {"throttle 8",10} {"ratio",7}");
+    foreach (var (what, cache) in new[] { ("initial sync", "a"), ("no-op poll", "a") })
+    {
+        var times = new List<double>();
+        foreach (var throttle in new[] { 1, 8 })
+        {
+            // Each throttle starts from the same state: its own copy of the targets and cache.
+            var target = Path.Combine(world.Root, $"gitlab-{throttle}");
+            if (what == "initial sync")
+            {
+                if (Directory.Exists(target)) Directory.Delete(target, true);
+            }
+            var run = config.Pairs.Select(p => new MirrorPair
+            {
+                Name = p.Name, GitHub = p.GitHub, GitLab = $"t{throttle}/{p.Name}", GitHubUrl = p.GitHubUrl,
+                GitLabUrl = server.UrlOf($"gitlab/t{throttle}/{p.Name}"), ConfigPath = p.ConfigPath,
+                GitHubTokenEnv = p.GitHubTokenEnv, GitLabTokenEnv = p.GitLabTokenEnv,
+                CachePath = Path.Combine(world.Root, $"cache-{throttle}-{cache}"),
+            }).ToList();
+            if (what == "initial sync")
+            {
+                foreach (var p in run) Git.Run(world.Root, "init", "--bare", "--quiet", world.GitLabRepo($"t{throttle}/{p.Name}"));
+            }
+            var syncRun = new SyncRun(run, new SyncRunOptions(), NullMirrorLog.Instance);
+            times.Add(await TimeAsync(() => Parallel.ForEachAsync(run, new ParallelOptions { MaxDegreeOfParallelism = throttle },
+                async (p, ct) => await syncRun.SyncAsync(p, _ => true, ct))));
+        }
+        Console.WriteLine($"{what + $", {pairs} pairs",-44} {times[0],8:0} ms {times[1],8:0} ms {times[0] / times[1],7:0.00}");
+    }
+    return 0;
+}
+
+static async Task<double> TimeAsync(Func<Task> action)
+{
+    var clock = Stopwatch.StartNew();
+    await action();
+    return clock.Elapsed.TotalMilliseconds;
 }
 
 static void Report(string what, List<double> mirror, List<double> git)

@@ -1,10 +1,25 @@
+using GitMirror.Core;
+using GitMirror.Core.Config;
+using GitMirror.Core.Engine;
 using GitMirror.Core.Unattended;
 
-// Usage: GitMirror.LockHolder CACHE_DIR PAIR_NAME
-// Prints "locked" once it holds the pair's lock, then holds it until the process is killed.
+// A second process for tests that need one:
+//   GitMirror.LockHolder CACHE_DIR PAIR_NAME   takes the pair's lock, prints "locked", holds it until killed.
+//   GitMirror.LockHolder sync CONFIG           syncs every pair of CONFIG like a cron run (to be killed mid-sync).
+if (args.Length == 2 && args[0] == "sync")
+{
+    var config = ConfigLoader.Load(args[1]);
+    var run = new SyncRun(config.Pairs, new SyncRunOptions(), NullMirrorLog.Instance);
+    foreach (var pair in config.Pairs)
+    {
+        var outcome = await run.SyncAsync(pair, _ => true, CancellationToken.None);
+        Console.Out.WriteLine($"{pair.Name} {outcome.Result.Status}");
+    }
+    return 0;
+}
 if (args.Length != 2)
 {
-    Console.Error.WriteLine("usage: GitMirror.LockHolder CACHE_DIR PAIR_NAME");
+    Console.Error.WriteLine("usage: GitMirror.LockHolder CACHE_DIR PAIR_NAME | GitMirror.LockHolder sync CONFIG");
     return 3;
 }
 

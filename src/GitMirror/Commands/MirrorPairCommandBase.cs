@@ -21,7 +21,7 @@ public abstract class MirrorPairCommandBase : MirrorCommandBase
     /// <summary>How many pairs to work on at once.</summary>
     [Parameter]
     [ValidateRange(1, 64)]
-    public int ThrottleLimit { get; set; } = 1;
+    public int ThrottleLimit { get; set; } = 4;
 
     protected override void ProcessRecord()
     {
