@@ -18,22 +18,27 @@ internal sealed record GitLabPush(string Ref, string Sha, string User, string So
 /// </summary>
 internal sealed class GitLabProject
 {
-    public GitLabProject(string root)
+    /// <summary>A new project whose main holds the CI configuration as Initialize-MirrorBootstrap installs it.</summary>
+    public GitLabProject(string root) : this(root, Path.Combine(root, "origin.git"))
     {
-        Root = root;
-        OriginPath = Path.Combine(root, "origin.git");
-        WorkTree = Path.Combine(root, "build");
-        Directory.CreateDirectory(root);
         Git.Run(root, "init", "--quiet", "--bare", "--initial-branch=main", OriginPath);
-        Directory.CreateDirectory(WorkTree);
-        Git.Run(WorkTree, "init", "--quiet", "--initial-branch=main");
-        Git.Run(WorkTree, "remote", "add", "origin", OriginPath);
-        // The project's CI configuration, as Initialize-MirrorBootstrap installs it.
         Directory.CreateDirectory(Path.Combine(WorkTree, ".gitlab"));
         File.Copy(Tools.GitLabJob, Path.Combine(WorkTree, ".gitlab", "gitmirror.gitlab-ci.yml"));
         File.WriteAllText(Path.Combine(WorkTree, ".gitlab-ci.yml"), "include:\n  - local: .gitlab/gitmirror.gitlab-ci.yml\n");
-        File.WriteAllText(Path.Combine(WorkTree, ".gitignore"), ".gitlab-ci-local/\n");
         Commit("main", "CI configuration");
+    }
+
+    /// <summary>The build directory of an existing project (a bare repository), with whatever CI configuration its commits hold.</summary>
+    public GitLabProject(string root, string originPath)
+    {
+        Root = root;
+        OriginPath = originPath;
+        WorkTree = Path.Combine(root, "build");
+        Directory.CreateDirectory(WorkTree);
+        Git.Run(WorkTree, "init", "--quiet", "--initial-branch=main");
+        Git.Run(WorkTree, "remote", "add", "origin", OriginPath);
+        // gitlab-ci-local's own state lives in the work tree; keep it out of the commits (a runner's build dir is not committed from).
+        File.AppendAllText(Path.Combine(WorkTree, ".git", "info", "exclude"), ".gitlab-ci-local/\n");
     }
 
     public string Root { get; }
@@ -48,7 +53,12 @@ internal sealed class GitLabProject
     public string Commit(string branch, string message, string? from = null)
     {
         var start = from ?? RepoTip(branch);
-        if (start is not null) Git.Run(WorkTree, "checkout", "--quiet", "--detach", start);
+        if (start is not null)
+        {
+            // Others (a mirror, bootstrap) may have pushed to origin since this work tree last looked.
+            Git.Run(WorkTree, "fetch", "--quiet", "origin", "+refs/heads/*:refs/remotes/origin/*");
+            Git.Run(WorkTree, "checkout", "--quiet", "--detach", start);
+        }
         File.WriteAllText(Path.Combine(WorkTree, $"{Guid.NewGuid():N}.txt"), message + "\n");
         Git.Run(WorkTree, "add", "--all");
         Git.Run(WorkTree, "commit", "--quiet", "-m", message);

@@ -13,8 +13,12 @@ public sealed class InitializeMirrorBootstrapTests
     public async Task Bootstraps_every_pair_of_the_config_against_the_forges()
     {
         using var root = new TempDir("ps-bootstrap");
-        await using var github = await FakeGitHubApi.StartAsync(root.Combine("github"));
-        await using var gitlab = await FakeGitLabApi.StartAsync(root.Combine("gitlab"));
+        // The fakes create the repositories the git server serves: one project root for both.
+        await using var github = await FakeGitHubApi.StartAsync(root.Combine("forges", "github"));
+        await using var gitlab = await FakeGitLabApi.StartAsync(root.Combine("forges", "gitlab"));
+        await using var git = GitHttpServer.Start(root.Combine("forges"));
+        git.AcceptedTokens.Add(GitHubToken);
+        git.AcceptedTokens.Add(GitLabToken);
         github.AddUser("gh-bot", GitHubToken, "repo", "workflow");
         github.AddOrganization("myorg");
         gitlab.AddUser("gl-bot", GitLabToken, "api", "write_repository");
@@ -22,10 +26,10 @@ public sealed class InitializeMirrorBootstrapTests
         var config = root.Combine("repos.yaml");
         File.WriteAllText(config, $"""
             github:
-              url: {github.BaseUrl}
+              url: {git.BaseUrl}/github
               api: {github.ApiUrl}
             gitlab:
-              url: {gitlab.BaseUrl}
+              url: {git.BaseUrl}/gitlab
               api: {gitlab.ApiUrl}
             cache: {root.Combine("cache")}
             repos:
@@ -49,6 +53,7 @@ public sealed class InitializeMirrorBootstrapTests
             Assert.Empty(github.Writes);
             Assert.Empty(gitlab.Writes);
             Assert.Equal(3, whatIf.Output.Count);
+            Assert.DoesNotContain(git.Requests, r => r.Service == "git-receive-pack");
 
             var run = ps.Run("Initialize-MirrorBootstrap -All -Path $args[0] -ProtectVariables", config);
 
@@ -59,6 +64,10 @@ public sealed class InitializeMirrorBootstrapTests
             Assert.Equal(["MirrorOwnerNotFound"], run.ErrorIds);
             Assert.Equal(GitLabToken, github.Repository("myorg/repo2")!.Secrets["GITLAB_TOKEN"]);
             Assert.True(gitlab.Project("team/sub/repo2")!.Variable("GITHUB_TOKEN")!.Protected);
+            // The CiFiles step: one commit holding the CI files, the same on both sides.
+            var githubMain = Git.Run(github.Repository("myorg/repo2")!.BarePath, "rev-parse", "main");
+            Assert.Equal(githubMain, Git.Run(gitlab.Project("team/sub/repo2")!.BarePath, "rev-parse", "main"));
+            Assert.Contains(".github/workflows/gitmirror.yml", Git.Run(github.Repository("myorg/repo2")!.BarePath, "ls-tree", "-r", "--name-only", "main"));
             Assert.All(run.AllErrors, e => Assert.DoesNotContain("canary", e.ToString() + e.Exception));
             Assert.All(github.Calls.Concat(gitlab.Calls), c => Assert.DoesNotContain("canary", c.Target));
         }

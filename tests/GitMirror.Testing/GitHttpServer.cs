@@ -99,6 +99,13 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
     /// </summary>
     public Func<HttpContext, Task<bool>>? Intercept { get; set; }
 
+    /// <summary>
+    /// Extra environment for the <c>git http-backend</c> of one request, from its PATH_INFO and the
+    /// accepted Basic auth password (null when anonymous): how a fake forge gives receive-pack
+    /// per-token rules (GitHub's workflow scope). Null or an empty answer adds nothing.
+    /// </summary>
+    public Func<string, string?, IReadOnlyDictionary<string, string>?>? BackendEnvironment { get; set; }
+
     private void WaitForRequestsInFlight() => SpinWait.SpinUntil(() => _inFlight.IsEmpty, TimeSpan.FromSeconds(5));
 
     public void ClearRequests()
@@ -125,20 +132,21 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
         _inFlight[context] = 0;
         var counted = new CountingStreams(context);
         string? user = null;
+        string? token = null;
         try
         {
             if (Intercept is { } intercept && await intercept(context))
             {
                 return;
             }
-            if (!Authorize(context, out user))
+            if (!Authorize(context, out user, out token))
             {
                 Interlocked.Increment(ref _authFailures);
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Basic realm=\"git\"";
                 return;
             }
-            await RunHttpBackendAsync(context, counted, user);
+            await RunHttpBackendAsync(context, counted, user, token);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -161,10 +169,11 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Checks Basic auth; <paramref name="user"/> gets the user name, never the password.</summary>
-    private bool Authorize(HttpContext context, out string? user)
+    /// <summary>Checks Basic auth; <paramref name="user"/> gets the user name, <paramref name="token"/> the password (never recorded).</summary>
+    private bool Authorize(HttpContext context, out string? user, out string? token)
     {
         user = null;
+        token = null;
         string[] tokens;
         lock (AcceptedTokens) tokens = AcceptedTokens.ToArray();
         var header = context.Request.Headers.Authorization.FirstOrDefault();
@@ -184,6 +193,7 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
             var password = decoded[(colon + 1)..];
             if (tokens.Length > 0 && !tokens.Contains(password, StringComparer.Ordinal)) return false;
             user = decoded[..colon];
+            token = password;
             return true;
         }
         return tokens.Length == 0;
@@ -199,7 +209,7 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
             : null;
     }
 
-    private async Task RunHttpBackendAsync(HttpContext context, CountingStreams counted, string? user)
+    private async Task RunHttpBackendAsync(HttpContext context, CountingStreams counted, string? user, string? token)
     {
         var request = context.Request;
         var psi = new ProcessStartInfo("git")
@@ -228,6 +238,10 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
         else env.Remove("CONTENT_LENGTH");
         SetOrRemove(env, "HTTP_GIT_PROTOCOL", request.Headers["Git-Protocol"].FirstOrDefault());
         SetOrRemove(env, "HTTP_CONTENT_ENCODING", request.Headers.ContentEncoding.FirstOrDefault());
+        if (BackendEnvironment?.Invoke(env["PATH_INFO"]!, token) is { } extra)
+        {
+            foreach (var (name, value) in extra) env[name] = value;
+        }
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start git http-backend");
         using var kill = context.RequestAborted.Register(() => KillQuietly(process));

@@ -65,8 +65,8 @@ public sealed class InitializeMirrorBootstrapCommand : MirrorCommandBase
             ProtectVariables = ProtectVariables,
         };
         var pairs = ParameterSetName == PairSet ? _pairs : SelectPairs(LoadConfig(), ParameterSetName == NameSet ? Name : null);
-        // TODO(lead): pass the sync engine's ICiFilesInstaller here once it lands; until then the CiFiles step says Skipped.
-        var bootstrapper = new MirrorBootstrapper(options, ciFiles: null, Log);
+        // The installer runs only after the CiFiles step's ShouldProcess agreed: under -WhatIf it neither syncs nor commits.
+        var bootstrapper = new MirrorBootstrapper(options, new CiFilesInstaller(Log), Log);
         RunPumped(async ct =>
         {
             foreach (var pair in pairs)

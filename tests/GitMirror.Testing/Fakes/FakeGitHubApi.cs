@@ -92,6 +92,80 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
         get { lock (Sync) return [.. _repos.Values]; }
     }
 
+    /// <summary>
+    /// Makes <paramref name="server"/> refuse, as GitHub does, a push to a repository under
+    /// <paramref name="pathPrefix"/> (the PATH_INFO prefix, e.g. "/github") that adds or changes a file
+    /// under .github/workflows/ with a token lacking the <c>workflow</c> scope, with GitHub's message
+    /// as the ref's rejection reason ("! [remote rejected] main -> main (refusing to allow …)").
+    /// </summary>
+    /// <remarks>
+    /// A pre-receive hook can only say "pre-receive hook declined"; a proc-receive hook reports its
+    /// own reason per ref. It is switched on per request, through the backend's environment, only
+    /// for tokens without the scope; the hook then also makes the updates it accepts itself.
+    /// </remarks>
+    public void EnforceWorkflowScope(GitHttpServer server, string pathPrefix = "")
+    {
+        var hooks = Path.Combine(ProjectRoot, ".fake-hooks");
+        Directory.CreateDirectory(hooks);
+        var hook = Path.Combine(hooks, "proc-receive");
+        File.WriteAllText(hook, WorkflowScopeHook.ReplaceLineEndings("\n"));
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        server.BackendEnvironment = (pathInfo, token) =>
+        {
+            if (!pathInfo.StartsWith(pathPrefix + "/", StringComparison.Ordinal)) return null;
+            lock (Sync)
+            {
+                if (token is not null && _tokens.TryGetValue(token, out var owner) && owner.Scopes.Contains("workflow")) return null;
+            }
+            return new Dictionary<string, string>
+            {
+                ["GIT_CONFIG_COUNT"] = "2",
+                ["GIT_CONFIG_KEY_0"] = "receive.procReceiveRefs",
+                ["GIT_CONFIG_VALUE_0"] = "refs/",
+                ["GIT_CONFIG_KEY_1"] = "core.hooksPath",
+                ["GIT_CONFIG_VALUE_1"] = hooks,
+            };
+        };
+    }
+
+    // proc-receive protocol (githooks(5)): pkt-lines in, "ok <ref>" / "ng <ref> <reason>" out. Our
+    // pushes negotiate no capability, so no NUL byte reaches bash's read.
+    private const string WorkflowScopeHook = """
+        #!/bin/bash
+        read_pkt() {
+          local len
+          IFS= read -r -N 4 len || return 2
+          [ "$len" = 0000 ] && return 1
+          IFS= read -r -N $((16#$len - 4)) PKT || return 2
+          PKT=${PKT%$'\n'}
+        }
+        write_pkt() { printf '%04x%s\n' $(( ${#1} + 5 )) "$1"; }
+        while read_pkt; do :; done
+        write_pkt "version=1"
+        printf 0000
+        commands=()
+        while read_pkt; do commands+=("$PKT"); done
+        zero=0000000000000000000000000000000000000000
+        for command in "${commands[@]}"; do
+          read -r old new ref <<<"$command"
+          if [ "$new" = "$zero" ]; then
+            git update-ref -d "$ref" "$old" && write_pkt "ok $ref" || write_pkt "ng $ref failed to delete"
+            continue
+          fi
+          if [ "$old" = "$zero" ]; then range=("$new" --not --all); else range=("$old..$new"); fi
+          file=$(git log --format= --name-only "${range[@]}" -- .github/workflows | head -n 1)
+          if [ -n "$file" ]; then
+            write_pkt "ng $ref refusing to allow a Personal Access Token to create or update workflow \`$file\` without \`workflow\` scope"
+          elif git update-ref "$ref" "$new" "${old/#$zero/}"; then
+            write_pkt "ok $ref"
+          else
+            write_pkt "ng $ref failed to update ref"
+          fi
+        done
+        printf 0000
+
+        """;
+
     protected override bool IsKnownToken(string token)
     {
         lock (Sync) return _tokens.ContainsKey(token);
