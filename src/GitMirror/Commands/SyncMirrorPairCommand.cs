@@ -78,7 +78,7 @@ public sealed class SyncMirrorPairCommand : MirrorPairCommandBase
                 Log.Verbose($"[{pair.Name}] Syncing {pair.GitHubUrl} <-> {pair.GitLabUrl}");
                 var outcome = await run.SyncAsync(pair, push => ShouldProcessFromWorker(
                     $"{push.Target} ({pair.PathOf(push.Target)})",
-                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha)}"), token).ConfigureAwait(false);
+                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha!)}"), token).ConfigureAwait(false);
                 if (!(IsWhatIf && outcome.Declined.Count > 0)) results.Add(outcome.Result);
                 OnPipelineThread(() => Report(outcome));
             });
