@@ -129,10 +129,6 @@ public sealed class SyncMirrorPairCommand : MirrorPairCommandBase
         }
     }
 
-    private bool IsWhatIf =>
-        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
-        : GetVariableValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
-
     private void SetExitCode(int code) =>
         SessionState.PSVariable.Set("global:" + MirrorExitCodes.VariableName, code);
 
