@@ -98,6 +98,21 @@ public sealed class RepairMirrorDivergenceTests : IDisposable
     }
 
     [Fact]
+    public void A_host_that_cannot_prompt_stops_the_command_before_anything_changes()
+    {
+        var (github, gitlab, _, _) = DivergedMain();
+        var (githubBefore, gitlabBefore) = (RepoBuilder.Refs(github.BarePath), RepoBuilder.Refs(gitlab.BarePath));
+
+        var repair = Run($"{Diverged} | Repair-MirrorDivergence -Prefer GitHub");
+
+        // The host's own failure, as PowerShell reports it for any cmdlet, not a pair failure.
+        Assert.IsType<NotSupportedException>(Assert.Single(repair.AllErrors).Exception);
+        Assert.Empty(repair.Output);
+        Assert.Equal(githubBefore, RepoBuilder.Refs(github.BarePath));
+        Assert.Equal(gitlabBefore, RepoBuilder.Refs(gitlab.BarePath));
+    }
+
+    [Fact]
     public void WhatIf_changes_nothing_and_writes_no_result()
     {
         var (github, gitlab, _, _) = DivergedMain();

@@ -56,7 +56,8 @@ public sealed class RemoveMirrorRefCommand : MirrorCommandBase
             {
                 OnPipelineThread(() => WriteError(MirrorErrors.RefChange(e, Ref!)));
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            // Only the pair's own failures; anything else (a host that cannot prompt, a bug) stops the command as PowerShell would.
+            catch (Exception e) when (e is RefChangeException or Core.Transport.GitTransportException or IOException or UnauthorizedAccessException)
             {
                 OnPipelineThread(() => WriteError(MirrorErrors.PairUnavailable(e, pair)));
             }

@@ -77,7 +77,8 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
                         Force), token).ConfigureAwait(false);
                     OnPipelineThread(() => Report(pair, outcomes));
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                // Only the pair's own failures; anything else (a host that cannot prompt, a bug) stops the command as PowerShell would.
+                catch (Exception e) when (e is RefChangeException or Core.Transport.GitTransportException or IOException or UnauthorizedAccessException)
                 {
                     OnPipelineThread(() => WriteError(MirrorErrors.PairUnavailable(e, pair)));
                 }
