@@ -41,7 +41,8 @@ public sealed class RefPusher(IMirrorLog log)
                     var current = update.SourceObjectId is null || update.SourceObjectId == ObjectId.Zero ? null : update.SourceObjectId.Sha;
                     if (!string.Equals(current, planned.OldSha, StringComparison.OrdinalIgnoreCase))
                     {
-                        leaseBroken = $"{planned.Ref} moved on {target.Description} since it was read (expected {Describe(planned.OldSha)}, found {Describe(current)}); nothing was pushed there";
+                        leaseBroken = $"{planned.Ref} moved on {target.Description} since it was read (expected {Describe(planned.OldSha)}, found {Describe(current)}); nothing was pushed there" +
+                            (planned.Force || planned.NewSha is null ? "" : ", the next run syncs it");
                         return false;
                     }
                 }
