@@ -1,6 +1,6 @@
 namespace GitMirror;
 
-/// <summary>One ref pushed (or refused) during a sync or repair.</summary>
+/// <summary>One ref pushed, deleted or refused during a sync or a removal.</summary>
 public sealed class MirrorRefUpdate
 {
     public required string Ref { get; init; }
@@ -11,7 +11,8 @@ public sealed class MirrorRefUpdate
     /// <summary>The value the target held before; null when the ref was created.</summary>
     public string? OldSha { get; init; }
 
-    public required string NewSha { get; init; }
+    /// <summary>The value the target holds now; null when the ref was deleted (Remove-MirrorRef).</summary>
+    public required string? NewSha { get; init; }
 
     public bool Succeeded { get; init; }
 

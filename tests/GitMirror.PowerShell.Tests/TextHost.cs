@@ -16,6 +16,16 @@ public sealed class TextHost : PSHost
 
     public string Text => _ui.Written.ToString();
 
+    /// <summary>How to answer confirmation prompts, by choice label ("Yes", "No"); null: prompting fails, as in a non-interactive host.</summary>
+    public string? ChoiceAnswer
+    {
+        get => _ui.ChoiceAnswer;
+        set => _ui.ChoiceAnswer = value;
+    }
+
+    /// <summary>Every prompt shown: caption, a newline, message.</summary>
+    public IReadOnlyList<string> Prompts => _ui.Prompts;
+
     public override string Name => "GitMirror.Tests";
     public override Version Version => new(1, 0);
     public override Guid InstanceId { get; } = Guid.NewGuid();
@@ -43,7 +53,17 @@ public sealed class TextHost : PSHost
         public override void WriteVerboseLine(string message) { }
         public override void WriteWarningLine(string message) { }
         public override Dictionary<string, PSObject> Prompt(string caption, string message, System.Collections.ObjectModel.Collection<FieldDescription> descriptions) => throw new NotSupportedException();
-        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice) => throw new NotSupportedException();
+        public string? ChoiceAnswer { get; set; }
+
+        public List<string> Prompts { get; } = [];
+
+        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice)
+        {
+            if (ChoiceAnswer is null) throw new NotSupportedException();
+            Prompts.Add(caption + "\n" + message);
+            var index = choices.ToList().FindIndex(c => c.Label.Replace("&", "") == ChoiceAnswer);
+            return index >= 0 ? index : throw new InvalidOperationException($"no choice '{ChoiceAnswer}' in {string.Join(", ", choices.Select(c => c.Label))}");
+        }
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => throw new NotSupportedException();
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => throw new NotSupportedException();
         public override string ReadLine() => throw new NotSupportedException();

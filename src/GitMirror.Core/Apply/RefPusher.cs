@@ -5,21 +5,26 @@ using LibGit2Sharp;
 namespace GitMirror.Core.Apply;
 
 /// <summary>
-/// Apply: pushes planned updates to one side as plain (non-force) updates of explicit refs, with a
-/// lease: if the target's ref no longer holds the value the plan was made from, nothing is pushed
-/// to that side (the next run plans again from the new state).
+/// Apply: pushes planned updates to one side as explicit refspecs, each with a lease: if the
+/// target's ref no longer holds the value the plan was made from, nothing is pushed to that side
+/// (the negotiation callback sees the remote's current value; the server checks the old value too).
+/// Sync pushes are plain (fast-forward only); a repair's forced update and a removal's deletion go
+/// through the same lease, so no caller can overwrite or delete something it has not seen.
 /// </summary>
 public sealed class RefPusher(IMirrorLog log)
 {
     /// <summary>The updates, and the transport failure that made the whole push fail, if one did.</summary>
-    public sealed record Report(IReadOnlyList<MirrorRefUpdate> Updates, Transport.GitTransportException? Failure);
+    /// <param name="LeaseBroken">Set when a ref had moved on the target, so nothing was pushed.</param>
+    public sealed record Report(IReadOnlyList<MirrorRefUpdate> Updates, Transport.GitTransportException? Failure, string? LeaseBroken = null);
 
     public Report Push(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes, CancellationToken cancellationToken)
     {
         if (pushes.Count == 0) return new Report([], null);
         var byRef = pushes.ToDictionary(p => p.Ref, StringComparer.Ordinal);
         // libgit2 pushes only from local refs, and wildcard refspecs fail: one explicit refspec per ref.
-        var refspecs = pushes.Select(p => $"{cache.Pin(p.Source, p.Ref, p.NewSha)}:{p.Ref}").ToList();
+        // A deletion is ":ref"; "+" lets libgit2 send a non-fast-forward update (the lease still guards it).
+        var refspecs = pushes.Select(p => p.NewSha is null ? $":{p.Ref}"
+            : $"{(p.Force ? "+" : "")}{cache.Pin(p.Source, p.Ref, p.NewSha)}:{p.Ref}").ToList();
 
         var rejected = new Dictionary<string, string>(StringComparer.Ordinal);
         string? leaseBroken = null;
@@ -36,7 +41,8 @@ public sealed class RefPusher(IMirrorLog log)
                     var current = update.SourceObjectId is null || update.SourceObjectId == ObjectId.Zero ? null : update.SourceObjectId.Sha;
                     if (!string.Equals(current, planned.OldSha, StringComparison.OrdinalIgnoreCase))
                     {
-                        leaseBroken = $"{planned.Ref} moved on {target.Description} since it was read (expected {Describe(planned.OldSha)}, found {Describe(current)}); nothing was pushed there, the next run syncs it";
+                        leaseBroken = $"{planned.Ref} moved on {target.Description} since it was read (expected {Describe(planned.OldSha)}, found {Describe(current)}); nothing was pushed there" +
+                            (planned.Force || planned.NewSha is null ? "" : ", the next run syncs it");
                         return false;
                     }
                 }
@@ -79,10 +85,10 @@ public sealed class RefPusher(IMirrorLog log)
                 OldSha = p.OldSha,
                 NewSha = p.NewSha,
                 Succeeded = message is null,
-                Message = message ?? (p.OldSha is null ? "created" : "fast-forwarded"),
+                Message = message ?? (p.NewSha is null ? "deleted" : p.OldSha is null ? "created" : p.Force ? "replaced" : "fast-forwarded"),
             };
         }).ToList();
-        return new Report(updates, transportFailure);
+        return new Report(updates, transportFailure, failure == leaseBroken ? leaseBroken : null);
     }
 
     private static string Describe(string? sha) => sha is null ? "no ref" : PlannedPush.Short(sha);

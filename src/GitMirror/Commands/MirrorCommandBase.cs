@@ -141,6 +141,25 @@ public abstract class MirrorCommandBase : PSCmdlet
         return answer.Task.GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// ShouldProcess for a ConfirmImpact High change that -Force may approve: -WhatIf still only
+    /// describes it, and an explicit -Confirm still asks; otherwise -Force skips the prompt.
+    /// </summary>
+    protected bool ShouldProcessFromWorker(string target, string action, bool force)
+    {
+        if (force && !IsWhatIf && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
+        {
+            Log.Verbose($"{action} on {target} (-Force)");
+            return true;
+        }
+        return ShouldProcessFromWorker(target, action);
+    }
+
+    /// <summary>-WhatIf given, or $WhatIfPreference set by the caller.</summary>
+    protected bool IsWhatIf =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
+        : GetVariableValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
+
     /// <summary>An <see cref="Core.IMirrorLog"/> whose messages reach this cmdlet's Verbose and Warning streams.</summary>
     protected Core.IMirrorLog Log => _log ??= new CmdletLog(this);
 

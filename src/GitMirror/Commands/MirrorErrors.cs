@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using GitMirror.Core.Apply;
 using GitMirror.Core.Transport;
 
 namespace GitMirror.Commands;
@@ -35,6 +36,40 @@ internal static class MirrorErrors
             ErrorDetails = new ErrorDetails(message),
         };
     }
+
+    /// <summary>A refused or failed repair or removal; <paramref name="target"/> is the ref (its comparison) or, for a busy pair, the pair.</summary>
+    public static ErrorRecord RefChange(RefChangeException failure, object target, string? recommendedAction = null)
+    {
+        var (id, category) = failure.Failure switch
+        {
+            RefChangeFailure.NotFound => ("MirrorRefNotFound", ErrorCategory.ObjectNotFound),
+            RefChangeFailure.Ambiguous => ("MirrorRefAmbiguous", ErrorCategory.InvalidArgument),
+            RefChangeFailure.NotDiverged => ("MirrorRefNotDiverged", ErrorCategory.InvalidOperation),
+            RefChangeFailure.Moved => ("MirrorRefMoved", ErrorCategory.InvalidOperation),
+            RefChangeFailure.BackupFailed => ("MirrorBackupFailed", ErrorCategory.WriteError),
+            RefChangeFailure.Rejected => ("MirrorPushRejected", ErrorCategory.WriteError),
+            RefChangeFailure.PairBusy => ("MirrorPairBusy", ErrorCategory.ResourceBusy),
+            _ => failure.InnerException is GitTransportException t ? Classify(t.Kind) : ("MirrorRemoteError", ErrorCategory.ProtocolError),
+        };
+        return new ErrorRecord(failure, id, category, target)
+        {
+            ErrorDetails = new ErrorDetails(failure.Message) { RecommendedAction = recommendedAction },
+        };
+    }
+
+    /// <summary>A pair that could not be read or locked at all.</summary>
+    public static ErrorRecord PairUnavailable(Exception failure, MirrorPair pair) => failure switch
+    {
+        RefChangeException change => RefChange(change, pair),
+        GitTransportException t => new ErrorRecord(t, Classify(t.Kind).Id, Classify(t.Kind).Category, pair)
+        {
+            ErrorDetails = new ErrorDetails($"Pair '{pair.Name}': {t.Message}"),
+        },
+        _ => new ErrorRecord(failure, "MirrorPairFailed", ErrorCategory.NotSpecified, pair)
+        {
+            ErrorDetails = new ErrorDetails($"Pair '{pair.Name}': {failure.Message}"),
+        },
+    };
 
     public static (string Id, ErrorCategory Category) Classify(TransportFailureKind kind) => kind switch
     {

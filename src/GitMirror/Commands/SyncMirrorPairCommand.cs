@@ -78,7 +78,7 @@ public sealed class SyncMirrorPairCommand : MirrorPairCommandBase
                 Log.Verbose($"[{pair.Name}] Syncing {pair.GitHubUrl} <-> {pair.GitLabUrl}");
                 var outcome = await run.SyncAsync(pair, push => ShouldProcessFromWorker(
                     $"{push.Target} ({pair.PathOf(push.Target)})",
-                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha)}"), token).ConfigureAwait(false);
+                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha!)}"), token).ConfigureAwait(false);
                 if (!(IsWhatIf && outcome.Declined.Count > 0)) results.Add(outcome.Result);
                 OnPipelineThread(() => Report(outcome));
             });
@@ -128,10 +128,6 @@ public sealed class SyncMirrorPairCommand : MirrorPairCommandBase
             return null;
         }
     }
-
-    private bool IsWhatIf =>
-        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
-        : GetVariableValue("WhatIfPreference") is { } preference && LanguagePrimitives.IsTrue(preference);
 
     private void SetExitCode(int code) =>
         SessionState.PSVariable.Set("global:" + MirrorExitCodes.VariableName, code);

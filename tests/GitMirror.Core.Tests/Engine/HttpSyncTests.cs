@@ -10,32 +10,18 @@ namespace GitMirror.Core.Tests.Engine;
 /// <summary>The engine against a real smart-HTTP server: auth, hooks, leases and what crosses the wire.</summary>
 public sealed class HttpSyncTests : IDisposable
 {
-    private readonly MirrorWorld _world = new();
+    private readonly HttpMirrorWorld _http = new();
+    private readonly MirrorWorld _world;
     private readonly GitHttpServer _server;
-    private readonly string _githubToken = "ghp_CANARY" + Guid.NewGuid().ToString("N");
-    private readonly string _gitlabToken = "glpat-CANARY" + Guid.NewGuid().ToString("N");
+    private readonly string _githubToken;
+    private readonly string _gitlabToken;
 
     public HttpSyncTests()
     {
-        _server = GitHttpServer.Start(_world.Root);
-        _server.AcceptedTokens.Add(_githubToken);
-        _server.AcceptedTokens.Add(_gitlabToken);
-        // Unique variable names: tests run in parallel in one process.
-        _world.GitHubTokenEnv = "GM_TEST_GH_" + Guid.NewGuid().ToString("N");
-        _world.GitLabTokenEnv = "GM_TEST_GL_" + Guid.NewGuid().ToString("N");
-        Environment.SetEnvironmentVariable(_world.GitHubTokenEnv, _githubToken);
-        Environment.SetEnvironmentVariable(_world.GitLabTokenEnv, _gitlabToken);
-        _world.GitHubUrl = _server.BaseUrl + "/github";
-        _world.GitLabUrl = _server.BaseUrl + "/gitlab";
+        (_world, _server, _githubToken, _gitlabToken) = (_http.World, _http.Server, _http.GitHubToken, _http.GitLabToken);
     }
 
-    public void Dispose()
-    {
-        Environment.SetEnvironmentVariable(_world.GitHubTokenEnv, null);
-        Environment.SetEnvironmentVariable(_world.GitLabTokenEnv, null);
-        _server.Dispose();
-        _world.Dispose();
-    }
+    public void Dispose() => _http.Dispose();
 
     private MirrorPair Pair(string name) => ConfigLoader.Load(_world.ConfigPath).Pairs.Single(p => p.Name == name);
 
