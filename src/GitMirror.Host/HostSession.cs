@@ -156,17 +156,22 @@ internal sealed partial class HostSession : IDisposable
     /// A command line that never got to run is a usage error (exit 3), like a bad repos.yaml: a
     /// syntax error, a misspelled command or parameter, an argument that fails validation. Retrying
     /// cannot help and nothing was changed, which is what 3 tells a scheduler, unlike 2 (a run failed).
+    /// Only the engine's own "command not found" counts: Get-Command reports a missing name with the
+    /// same exception, and that is a lookup that ran.
     /// </summary>
-    private static bool IsUsageError(ErrorRecord record) =>
-        record.Exception is ParameterBindingException or ParseException or CommandNotFoundException
-        || record.FullyQualifiedErrorId.StartsWith("MirrorConfigInvalid", StringComparison.Ordinal);
+    private static bool IsUsageError(ErrorRecord record) => record.Exception switch
+    {
+        ParameterBindingException or ParseException => true,
+        CommandNotFoundException => record.InvocationInfo?.MyCommand is null,
+        _ => record.FullyQualifiedErrorId.StartsWith("MirrorConfigInvalid", StringComparison.Ordinal),
+    };
 
     /// <summary>Like PowerShell's ConciseView: "Command: message".</summary>
     private static string ConciseView(ErrorRecord record)
     {
         var message = record.ErrorDetails?.Message is { Length: > 0 } details ? details : record.Exception.Message;
         var source = record.InvocationInfo?.MyCommand?.Name is { Length: > 0 } name ? name
-            : record.CategoryInfo.Activity is { Length: > 0 } activity ? activity
+            : record.Exception is CommandNotFoundException && record.TargetObject is string missing ? missing
             : null;
         return source is null ? message : $"{source}: {message}";
     }
