@@ -51,6 +51,7 @@ internal sealed partial class HostSession : IDisposable
     {
         if (!Invoke(ps => ps.AddCommand("Import-Module").AddParameter("Name", modulePath).AddParameter("ErrorAction", "Stop")))
         {
+            // A host without a working module is an installation to fix; nothing ran.
             return _interrupted ? ExitCodes.Interrupted : ExitCodes.BadUsage;
         }
         _errorWritten = _usageErrorWritten = false;
@@ -201,23 +202,27 @@ internal sealed partial class HostSession : IDisposable
         var values = new List<object> { script.GetScriptBlock() };
         foreach (var argument in arguments)
         {
+            invocation.Append(' ');
             var parameter = ParameterName().Match(argument);
             if (parameter.Success && !parameter.Groups["colon"].Success)
             {
-                invocation.Append(' ').Append(argument);
+                invocation.Append(argument); // the whole argument matched: a bare "-Name", safe to place in code
                 continue;
             }
-            var value = parameter.Success ? argument[parameter.Length..] : argument;
-            invocation.Append(' ');
-            if (parameter.Success) invocation.Append(parameter.Value);
+            var value = argument;
+            if (parameter.Success)
+            {
+                invocation.Append(parameter.Value);
+                value = argument[parameter.Length..];
+            }
             invocation.Append("$args[").Append(values.Count).Append(']');
-            values.Add(parameter.Success && value is "$true" or "$false" ? value == "$true" : (object)value);
+            values.Add(parameter.Success && value is "$true" or "$false" ? value == "$true" : value);
         }
         ps.AddScript(invocation.ToString());
         foreach (var value in values) ps.AddArgument(value);
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^-[A-Za-z_][A-Za-z0-9_]*(?<colon>:)?", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^-[A-Za-z_][A-Za-z0-9_]*((?<colon>:)|$)", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex ParameterName();
 
     public void Dispose() => _runspace.Dispose();

@@ -34,10 +34,10 @@ public sealed class ScriptFileTests : IDisposable
     {
         var script = WriteScript("param([string]$Name, [switch]$Loud, [string]$Mode)\n\"Name=$Name Loud=$Loud Mode=$Mode Rest=$($args -join '|') Root=$PSScriptRoot\"\n");
 
-        var result = GitMirrorHost.Run(_dir.Path, "-File", script, "-Name", "two words", "-Loud", "-Mode:fast", "extra", "$(not code)");
+        var result = GitMirrorHost.Run(_dir.Path, "-File", script, "-Name", "two words", "-Loud", "-Mode:fast", "extra", "$(not code)", "-x;'no code either'");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal($"Name=two words Loud=True Mode=fast Rest=extra|$(not code) Root={_dir.Path}", result.Stdout.Trim());
+        Assert.Equal($"Name=two words Loud=True Mode=fast Rest=extra|$(not code)|-x;'no code either' Root={_dir.Path}", result.Stdout.Trim());
     }
 
     [Fact]
