@@ -103,13 +103,13 @@ internal sealed partial class HostSession : IDisposable
         return value is null ? null : LanguagePrimitives.TryConvertTo<int>(value, out var code) ? code : null;
     }
 
-    /// <summary>Runs one pipeline, routing its streams to the console; false when it did not complete.</summary>
+    /// <summary>Runs one pipeline, its errors to stderr; false when it did not complete.</summary>
     private bool Invoke(Action<System.Management.Automation.PowerShell> build)
     {
         using var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = _runspace;
         build(ps);
-        RouteStreams(ps);
+        RouteErrors(ps);
         _running = ps;
         try
         {
@@ -132,18 +132,15 @@ internal sealed partial class HostSession : IDisposable
         }
     }
 
-    private void RouteStreams(System.Management.Automation.PowerShell ps)
+    /// <summary>
+    /// Error records only reach the PowerShell object's Error collection: show them as they come.
+    /// The engine itself gives warning, verbose, debug, information and progress records to the host
+    /// UI, after applying their preference variables.
+    /// </summary>
+    private void RouteErrors(System.Management.Automation.PowerShell ps)
     {
-        var ui = _host.UI;
-        var streams = ps.Streams;
-        streams.Error.DataAdded += (_, e) => WriteError(streams.Error[e.Index]);
-        streams.Warning.DataAdded += (_, e) => ui.WriteWarningLine(streams.Warning[e.Index].Message);
-        // The engine applies $VerbosePreference and $DebugPreference before a record gets here.
-        streams.Verbose.DataAdded += (_, e) => ui.WriteVerboseLine(streams.Verbose[e.Index].Message);
-        streams.Debug.DataAdded += (_, e) => ui.WriteDebugLine(streams.Debug[e.Index].Message);
-        streams.Progress.DataAdded += (_, e) => ui.WriteProgress(0, streams.Progress[e.Index]);
-        // The information stream is left alone: the engine writes Write-Host's records to the host
-        // itself, and other information records are collected whatever $InformationPreference says.
+        var errors = ps.Streams.Error;
+        errors.DataAdded += (_, e) => WriteError(errors[e.Index]);
     }
 
     private void WriteError(ErrorRecord record)

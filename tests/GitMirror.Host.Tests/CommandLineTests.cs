@@ -106,6 +106,21 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal("ab", result.Stdout.Trim());
     }
 
+    [Theory]
+    [InlineData("A", true)]
+    [InlineData("L", false)]
+    public void Confirm_reads_the_answer_from_stdin(string answer, bool pushed)
+    {
+        var (github, gitlab) = WorldStates.Arrange(_world, WorldState.Syncable);
+
+        var result = GitMirrorHost.RunWithInput(_world.Root, answer + "\n",
+            "Sync-MirrorPair", "-All", "-Confirm", "-Path", GitMirrorHost.Quote(_world.ConfigPath));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("[A] Yes to All", result.Stdout);
+        Assert.Equal(pushed, RepoBuilder.Refs(github).SequenceEqual(RepoBuilder.Refs(gitlab)));
+    }
+
     [Fact]
     public void No_arguments_print_the_usage_on_stderr_and_exit_3()
     {

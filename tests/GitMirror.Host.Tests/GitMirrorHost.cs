@@ -23,16 +23,21 @@ public static class GitMirrorHost
     public static string ScriptPath(string name) => Path.Combine(RepoRoot, "scripts", name);
 
     /// <summary>Runs the host to completion in <paramref name="workDir"/>; stdin is closed at once.</summary>
-    public static HostResult Run(string workDir, params string[] args)
+    public static HostResult Run(string workDir, params string[] args) => RunWithInput(workDir, "", args);
+
+    /// <summary>Runs the host to completion with <paramref name="input"/> as the whole of its stdin.</summary>
+    public static HostResult RunWithInput(string workDir, string input, params string[] args)
     {
-        using var process = Start(workDir, args);
+        using var process = Start(workDir, args, input);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
         return new HostResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    public static Process Start(string workDir, params string[] args)
+    public static Process Start(string workDir, params string[] args) => Start(workDir, args, "");
+
+    private static Process Start(string workDir, string[] args, string input)
     {
         // The dotnet running the tests, so the host never meets another installation's runtime.
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -50,6 +55,7 @@ public static class GitMirrorHost
         psi.Environment.Remove("GITMIRROR_CONFIG");
         psi.Environment.Remove("GITMIRROR_MODULE_PATH");
         var process = Process.Start(psi)!;
+        process.StandardInput.Write(input);
         process.StandardInput.Close();
         return process;
     }

@@ -41,6 +41,20 @@ public sealed class ScriptFileTests : IDisposable
     }
 
     [Fact]
+    public void Warnings_and_verbose_lines_go_to_stderr_once_and_output_to_stdout()
+    {
+        var script = WriteScript("[CmdletBinding()] param()\n$PSCmdlet.WriteWarning('careful')\n$PSCmdlet.WriteVerbose('details')\n'data'\n");
+
+        var quiet = GitMirrorHost.Run(_dir.Path, "-File", script);
+        var verbose = GitMirrorHost.Run(_dir.Path, "-File", script, "-Verbose");
+
+        Assert.Equal(["data"], quiet.StdoutLines.Where(l => l.Length > 0));
+        Assert.Equal(["WARNING: careful"], quiet.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["WARNING: careful", "VERBOSE: details"], verbose.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(0, verbose.ExitCode);
+    }
+
+    [Fact]
     public void A_script_that_does_not_parse_exits_3_and_does_not_run()
     {
         var marker = _dir.Combine("ran");
