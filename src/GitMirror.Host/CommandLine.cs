@@ -36,9 +36,9 @@ internal abstract record CommandLine
 
     public const string Usage = """
         Usage:
-          gitmirror <command words…>         run one PowerShell command line with GitMirror loaded
-          gitmirror -File <script.ps1> [args…] run a script with arguments
-          gitmirror --help                   show this text
+          gitmirror <command words…>            run one PowerShell command line with GitMirror loaded
+          gitmirror -File <script.ps1> [args…]  run a script with arguments
+          gitmirror --help                      show this text
 
         The words are joined by spaces into one command line: quote as you would in PowerShell.
           gitmirror Sync-MirrorPair -All -Path repos.yaml
