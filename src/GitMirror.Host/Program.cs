@@ -1,0 +1,24 @@
+using GitMirror.Host;
+
+var commandLine = CommandLine.Parse(args);
+switch (commandLine)
+{
+    case CommandLine.Help:
+        Console.Out.WriteLine(CommandLine.Usage);
+        return ExitCodes.Success;
+    case CommandLine.Invalid invalid:
+        if (invalid.Problem is not null) Console.Error.WriteLine("gitmirror: " + invalid.Problem);
+        Console.Error.WriteLine(CommandLine.Usage);
+        return ExitCodes.BadUsage;
+}
+
+var modulePath = ModuleLocator.Find();
+if (modulePath is null)
+{
+    Console.Error.WriteLine($"gitmirror: the GitMirror module is missing: no Modules/GitMirror next to {AppContext.BaseDirectory} and ${ModuleLocator.EnvironmentVariable} names no module.");
+    return ExitCodes.BadUsage;
+}
+
+using var session = new HostSession();
+using var interrupt = session.StopOnInterrupt();
+return session.Run(commandLine, modulePath);

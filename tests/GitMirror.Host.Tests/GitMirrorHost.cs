@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace GitMirror.Host.Tests;
+
+/// <summary>What one run of the host left behind.</summary>
+public sealed record HostResult(int ExitCode, string Stdout, string Stderr)
+{
+    public string[] StdoutLines => Stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>Starts the built `gitmirror` (this configuration's build of src/GitMirror.Host) as a child process.</summary>
+public static class GitMirrorHost
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string HostDll { get; } = Path.Combine(RepoRoot, "src", "GitMirror.Host", "bin",
+        typeof(GitMirrorHost).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration, "net10.0", "gitmirror.dll");
+
+    public static string ScriptPath(string name) => Path.Combine(RepoRoot, "scripts", name);
+
+    /// <summary>Runs the host to completion in <paramref name="workDir"/>; stdin is closed at once.</summary>
+    public static HostResult Run(string workDir, params string[] args) => RunWithInput(workDir, "", args);
+
+    /// <summary>Runs the host to completion with <paramref name="input"/> as the whole of its stdin.</summary>
+    public static HostResult RunWithInput(string workDir, string input, params string[] args)
+    {
+        using var process = Start(workDir, args, input);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return new HostResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static Process Start(string workDir, params string[] args) => Start(workDir, args, "");
+
+    private static Process Start(string workDir, string[] args, string input)
+    {
+        // The dotnet running the tests, so the host never meets another installation's runtime.
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        psi.ArgumentList.Add(HostDll);
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
+        // Nothing from the developer's environment may choose another config or module.
+        psi.Environment.Remove("GITMIRROR_CONFIG");
+        psi.Environment.Remove("GITMIRROR_MODULE_PATH");
+        var process = Process.Start(psi)!;
+        process.StandardInput.Write(input);
+        process.StandardInput.Close();
+        return process;
+    }
+
+    /// <summary>A single-quoted PowerShell string literal, for paths placed in a command line.</summary>
+    public static string Quote(string value) => "'" + value.Replace("'", "''") + "'";
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GitMirror.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("GitMirror.sln not found above " + AppContext.BaseDirectory);
+    }
+}

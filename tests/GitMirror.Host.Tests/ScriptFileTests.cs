@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using GitMirror.Testing;
+using Xunit;
+
+namespace GitMirror.Host.Tests;
+
+/// <summary>`gitmirror -File script.ps1 [args…]`.</summary>
+public sealed class ScriptFileTests : IDisposable
+{
+    private readonly TempDir _dir = new("gitmirror-host");
+
+    public void Dispose() => _dir.Dispose();
+
+    private string WriteScript(string text)
+    {
+        var path = _dir.Combine($"script-{Guid.NewGuid():N}.ps1");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Exit_N_in_the_script_is_the_exit_code_even_from_a_function()
+    {
+        var script = WriteScript("function Stop-Here { exit 7 }\n'before'\nStop-Here\n'after'\n");
+
+        var result = GitMirrorHost.Run(_dir.Path, "-File", script);
+
+        Assert.True(result.ExitCode == 7, result.ToString());
+        Assert.Equal(["before"], result.StdoutLines.Where(l => l.Length > 0));
+    }
+
+    [Fact]
+    public void Arguments_bind_to_parameters_switches_and_args_as_pwsh_binds_them()
+    {
+        var script = WriteScript("param([string]$Name, [switch]$Loud, [string]$Mode)\n\"Name=$Name Loud=$Loud Mode=$Mode Rest=$($args -join '|') Root=$PSScriptRoot\"\n");
+
+        var result = GitMirrorHost.Run(_dir.Path, "-File", script, "-Name", "two words", "-Loud", "-Mode:fast", "extra", "$(not code)", "-x;'no code either'");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal($"Name=two words Loud=True Mode=fast Rest=extra|$(not code)|-x;'no code either' Root={_dir.Path}", result.Stdout.Trim());
+    }
+
+    [Fact]
+    public void Warnings_and_verbose_lines_go_to_stderr_once_and_output_to_stdout()
+    {
+        var script = WriteScript("[CmdletBinding()] param()\n$PSCmdlet.WriteWarning('careful')\n$PSCmdlet.WriteVerbose('details')\n'data'\n");
+
+        var quiet = GitMirrorHost.Run(_dir.Path, "-File", script);
+        var verbose = GitMirrorHost.Run(_dir.Path, "-File", script, "-Verbose");
+
+        Assert.Equal(["data"], quiet.StdoutLines.Where(l => l.Length > 0));
+        Assert.Equal(["WARNING: careful"], quiet.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["WARNING: careful", "VERBOSE: details"], verbose.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(0, verbose.ExitCode);
+    }
+
+    [Fact]
+    public void A_script_that_does_not_parse_exits_3_and_does_not_run()
+    {
+        var marker = _dir.Combine("ran");
+        var script = WriteScript($"[System.IO.File]::WriteAllText('{marker}', 'x')\nif (\n");
+
+        var result = GitMirrorHost.Run(_dir.Path, "-File", script);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("ParserError: " + script, result.Stderr);
+        Assert.False(File.Exists(marker));
+    }
+
+    [UnixFact]
+    public void Ctrl_C_stops_the_running_command_and_exits_130()
+    {
+        // Start-Sleep is in the Utility module, which a hosted engine lacks.
+        var script = WriteScript("'started'\nwhile ($true) { [System.Threading.Thread]::Sleep(100) }\n");
+        using var host = GitMirrorHost.Start(_dir.Path, "-File", script);
+        var stderr = host.StandardError.ReadToEndAsync();
+        Assert.Equal("started", host.StandardOutput.ReadLine());
+
+        using (var kill = Process.Start("kill", ["-INT", host.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        // A generous bound: only a host that ignores the signal takes anywhere near this long.
+        var exited = host.WaitForExit(TimeSpan.FromSeconds(60));
+        if (!exited) host.Kill(entireProcessTree: true);
+        Assert.True(exited, "gitmirror did not stop after SIGINT");
+        Assert.Equal(130, host.ExitCode);
+        Assert.Equal("", stderr.Result);
+    }
+}
