@@ -28,7 +28,7 @@
             Tags         = @('git', 'mirror', 'github', 'gitlab', 'sync', 'replication', 'PSEdition_Core', 'Linux', 'MacOS', 'Windows')
             ProjectUri   = 'https://github.com/gitmirror/gitmirror'
             LicenseUri   = 'https://github.com/gitmirror/gitmirror/blob/main/LICENSE'
-            ReleaseNotes = 'First release: Get-MirrorPair, Compare-MirrorRef, Sync-MirrorPair and the gitmirror host.'
+            ReleaseNotes = 'First release: two-way fast-forward-only mirroring (Sync-MirrorPair, Compare-MirrorRef), divergence repair with backups (Repair-MirrorDivergence, Remove-MirrorRef), unattended runs (locks, shards, JSON logs, status, metrics), bootstrap with CI templates, and the gitmirror host.'
         }
     }
 }

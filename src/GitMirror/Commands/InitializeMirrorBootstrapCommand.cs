@@ -26,6 +26,7 @@ public sealed class InitializeMirrorBootstrapCommand : MirrorCommandBase
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PairNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = AllSet)]
