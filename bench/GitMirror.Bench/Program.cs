@@ -5,14 +5,16 @@ using GitMirror.Core.Engine;
 using GitMirror.Testing;
 
 // Usage: dotnet run -c Release --project bench/GitMirror.Bench [-- COMMITS [RUNS]]
-//        dotnet run -c Release --project bench/GitMirror.Bench -- fleet [PAIRS]
+//        dotnet run -c Release --project bench/GitMirror.Bench -- fleet [PAIRS] [LATENCY_MS]
+//   fleet: PAIRS small pairs synced, then polled, with -ThrottleLimit 1 and 8; every request to the
+//   server is delayed by LATENCY_MS (default 50) to stand in for the round trip to a real forge.
 // Measures, over a local smart-HTTP server (git http-backend) with token auth:
 //   1. initial sync of a COMMITS-commit repository into an empty side, against the git CLI doing
 //      the same (clone --mirror from one side, push of heads and tags to the other);
 //   2. a no-op poll (everything in sync), against `git ls-remote` of both sides.
 // Prints medians and the ratio GitMirror / git CLI. Both use the same server in the same run.
 const string Token = "bench-token-0123456789";
-if (args.Length > 0 && args[0] == "fleet") return await Fleet(args.Length > 1 ? int.Parse(args[1]) : 200);
+if (args.Length > 0 && args[0] == "fleet") return await Fleet(args.Length > 1 ? int.Parse(args[1]) : 200, args.Length > 2 ? int.Parse(args[2]) : 50);
 var commits = args.Length > 0 ? int.Parse(args[0]) : 2000;
 var runs = args.Length > 1 ? int.Parse(args[1]) : 5;
 
@@ -95,10 +97,15 @@ MirrorPair TargetPair(string name, bool create = true)
 
 // PAIRS small pairs over the smart-HTTP server, synced and then polled with -ThrottleLimit 1 and 8:
 // what parallel pairs buy a cron run over a fleet.
-async Task<int> Fleet(int pairs)
+async Task<int> Fleet(int pairs, int latencyMs)
 {
     using var world = new MirrorWorld();
     using var server = GitHttpServer.Start(world.Root);
+    server.Intercept = async _ =>
+    {
+        await Task.Delay(latencyMs);
+        return false;
+    };
     server.AcceptedTokens.Add(Token);
     Environment.SetEnvironmentVariable("BENCH_TOKEN", Token);
     world.GitHubTokenEnv = world.GitLabTokenEnv = "BENCH_TOKEN";
@@ -118,6 +125,7 @@ async Task<int> Fleet(int pairs)
         p.WaitForExit();
     }
     var config = GitMirror.Core.Config.ConfigLoader.Load(world.ConfigPath);
+    Console.WriteLine($"{latencyMs} ms added to every request");
     Console.WriteLine($"{"operation",-44} {"throttle 1",10} {"throttle 8",10} {"ratio",7}");
     foreach (var (what, cache) in new[] { ("initial sync", "a"), ("no-op poll", "a") })
     {
