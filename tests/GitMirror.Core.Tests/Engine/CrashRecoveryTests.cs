@@ -10,41 +10,25 @@ namespace GitMirror.Core.Tests.Engine;
 /// <summary>A sync process killed with SIGKILL at the worst moments; the next run must converge.</summary>
 public sealed class CrashRecoveryTests : IDisposable
 {
-    private const string Token = "crash-test-token-123";
-    private readonly MirrorWorld _world = new();
-    private readonly GitHttpServer _server;
+    private readonly HttpMirrorWorld _http = new();
+    private MirrorWorld World => _http.World;
+    private GitHttpServer Server => _http.Server;
 
-    public CrashRecoveryTests()
-    {
-        _server = GitHttpServer.Start(_world.Root);
-        _server.AcceptedTokens.Add(Token);
-        _world.GitHubTokenEnv = "GM_CRASH_GH_" + Guid.NewGuid().ToString("N");
-        _world.GitLabTokenEnv = "GM_CRASH_GL_" + Guid.NewGuid().ToString("N");
-        Environment.SetEnvironmentVariable(_world.GitHubTokenEnv, Token);
-        Environment.SetEnvironmentVariable(_world.GitLabTokenEnv, Token);
-        _world.GitHubUrl = _server.BaseUrl + "/github";
-        _world.GitLabUrl = _server.BaseUrl + "/gitlab";
-    }
-
-    public void Dispose()
-    {
-        _server.Dispose();
-        _world.Dispose();
-    }
+    public void Dispose() => _http.Dispose();
 
     [Theory]
     [InlineData("git-upload-pack", 2)]  // during the fetch into the cache (the first POST is ls-refs)
     [InlineData("git-receive-pack", 1)] // during the push
     public async Task A_sync_killed_mid_way_leaves_nothing_that_stops_the_next_run_converging(string service, int nthPost)
     {
-        var (github, gitlab) = _world.AddPair("app");
+        var (github, gitlab) = World.AddPair("app");
         var main = github.Commits(5);
         github.Tag("v1", main, "annotated");
         github.Commit("dev");
 
         var posts = 0;
         var parked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _server.Intercept = async context =>
+        Server.Intercept = async context =>
         {
             if (context.Request.Method != "POST" || !context.Request.Path.Value!.EndsWith(service, StringComparison.Ordinal)) return false;
             if (!context.Request.Path.Value.Contains("/github/") && service == "git-upload-pack") return false;
@@ -65,9 +49,9 @@ public sealed class CrashRecoveryTests : IDisposable
             child.Kill(); // SIGKILL: no finally blocks, no lock release but the OS's
             await child.WaitForExitAsync();
         }
-        _server.Intercept = null;
+        Server.Intercept = null;
 
-        var pair = ConfigLoader.Load(_world.ConfigPath).Pairs.Single();
+        var pair = ConfigLoader.Load(World.ConfigPath).Pairs.Single();
         var rerun = await new SyncRun([pair], new SyncRunOptions(), NullMirrorLog.Instance)
             .SyncAsync(pair, _ => true, CancellationToken.None);
 
@@ -85,9 +69,9 @@ public sealed class CrashRecoveryTests : IDisposable
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add("sync");
-        psi.ArgumentList.Add(_world.ConfigPath);
-        psi.Environment[_world.GitHubTokenEnv] = Token;
-        psi.Environment[_world.GitLabTokenEnv] = Token;
+        psi.ArgumentList.Add(World.ConfigPath);
+        psi.Environment[World.GitHubTokenEnv] = _http.GitHubToken;
+        psi.Environment[World.GitLabTokenEnv] = _http.GitLabToken;
         return Process.Start(psi)!;
     }
 }
