@@ -59,8 +59,9 @@ public sealed class InitializeMirrorBootstrapTests
 
             Assert.Null(run.Terminating);
             // This project references no GitMirror assembly (design.md §7): read the objects as PowerShell does.
-            Assert.Equal(["myorg/repo1", "myorg/repo2", "myorg/broken"], run.Output.Select(o => (string)o.Properties["PairName"].Value));
-            Assert.Equal([true, true, false], run.Output.Select(o => (bool)o.Properties["Succeeded"].Value));
+            // Pairs run in parallel (-ThrottleLimit): results arrive as pairs finish.
+            var succeeded = run.Output.ToDictionary(o => (string)o.Properties["PairName"].Value, o => (bool)o.Properties["Succeeded"].Value);
+            Assert.Equal(new Dictionary<string, bool> { ["myorg/repo1"] = true, ["myorg/repo2"] = true, ["myorg/broken"] = false }, succeeded);
             Assert.Equal(["MirrorOwnerNotFound"], run.ErrorIds);
             Assert.Equal(GitLabToken, github.Repository("myorg/repo2")!.Secrets["GITLAB_TOKEN"]);
             Assert.True(gitlab.Project("team/sub/repo2")!.Variable("GITHUB_TOKEN")!.Protected);

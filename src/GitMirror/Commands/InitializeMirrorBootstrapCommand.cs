@@ -11,16 +11,9 @@ namespace GitMirror.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Initialize, "MirrorBootstrap", DefaultParameterSetName = AllSet, SupportsShouldProcess = true)]
 [OutputType(typeof(MirrorBootstrapResult))]
-public sealed class InitializeMirrorBootstrapCommand : MirrorCommandBase
+public sealed class InitializeMirrorBootstrapCommand : MirrorPairCommandBase
 {
-    private const string PairSet = "Pair";
-    private const string NameSet = "Name";
     private const string AllSet = "All";
-    private readonly List<MirrorPair> _pairs = [];
-
-    [Parameter(Mandatory = true, ParameterSetName = PairSet, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public MirrorPair[]? Pair { get; set; }
 
     /// <summary>Pair names (wildcards allowed); never bound from the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
@@ -51,11 +44,6 @@ public sealed class InitializeMirrorBootstrapCommand : MirrorCommandBase
     [Parameter]
     public SwitchParameter ProtectVariables { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        if (ParameterSetName == PairSet) _pairs.AddRange(Pair!);
-    }
-
     protected override void EndProcessing()
     {
         var options = new MirrorBootstrapOptions
@@ -65,21 +53,17 @@ public sealed class InitializeMirrorBootstrapCommand : MirrorCommandBase
             Visibility = Enum.Parse<MirrorRepositoryVisibility>(Visibility, ignoreCase: true),
             ProtectVariables = ProtectVariables,
         };
-        var pairs = ParameterSetName == PairSet ? _pairs : SelectPairs(LoadConfig(), ParameterSetName == NameSet ? Name : null);
+        var pairs = ResolvePairs(ParameterSetName == AllSet ? null : Name);
         // The installer runs only after the CiFiles step's ShouldProcess agreed: under -WhatIf it neither syncs nor commits.
         var bootstrapper = new MirrorBootstrapper(options, new CiFilesInstaller(Log), Log);
-        RunPumped(async ct =>
+        ForEachPair(pairs, "Bootstrapping mirror pairs", async (pair, ct) =>
         {
-            foreach (var pair in pairs)
+            var outcome = await bootstrapper.BootstrapAsync(pair, ShouldProcessFromWorker, ct).ConfigureAwait(false);
+            OnPipelineThread(() =>
             {
-                ct.ThrowIfCancellationRequested();
-                var outcome = await bootstrapper.BootstrapAsync(pair, ShouldProcessFromWorker, ct).ConfigureAwait(false);
-                OnPipelineThread(() =>
-                {
-                    if (outcome.Failure is { } failure) WriteError(ErrorOf(failure, pair));
-                    WriteObject(outcome.Result);
-                });
-            }
+                if (outcome.Failure is { } failure) WriteError(ErrorOf(failure, pair));
+                WriteObject(outcome.Result);
+            });
         });
     }
 
