@@ -79,6 +79,18 @@ public sealed class RepairMirrorDivergenceTests : IDisposable
     }
 
     [Fact]
+    public void A_pair_piped_from_Get_MirrorPair_with_Ref_is_repaired()
+    {
+        var (github, _, _, gitlabTip) = DivergedMain();
+
+        var repair = Run("Get-MirrorPair app -Path $args[0] | Repair-MirrorDivergence -Ref main -Prefer GitLab -Force");
+
+        Assert.Empty(repair.AllErrors);
+        Assert.Equal("True", Prop(Assert.Single(repair.Output), "Succeeded"));
+        Assert.Equal(gitlabTip, Git.Run(github.BarePath, "rev-parse", "refs/heads/main"));
+    }
+
+    [Fact]
     public void The_confirmation_names_pair_ref_replaced_commit_and_backup_and_No_changes_nothing()
     {
         var (github, gitlab, _, gitlabTip) = DivergedMain();

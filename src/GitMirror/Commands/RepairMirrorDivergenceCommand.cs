@@ -16,7 +16,9 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
 {
     private const string InputSet = "InputObject";
     private const string NameSet = "ByName";
+    private const string PairSet = "Pair";
     private readonly List<MirrorRefComparison> _input = [];
+    private readonly List<MirrorPair> _pairs = [];
 
     /// <summary>Diverged refs from Compare-MirrorRef (usually filtered with Where-Object Diverged).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
@@ -29,8 +31,14 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
     [ArgumentCompleter(typeof(PairNameCompleter))]
     public string? Name { get; set; }
 
+    /// <summary>Pairs from Get-MirrorPair, with -Ref naming the ref to repair in each.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = PairSet)]
+    [ValidateNotNull]
+    public MirrorPair[]? Pair { get; set; }
+
     /// <summary>The branch or tag: full (refs/heads/main) or short (main) name.</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = NameSet)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = PairSet)]
     [ValidateNotNullOrEmpty]
     public string? Ref { get; set; }
 
@@ -45,6 +53,7 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
     protected override void ProcessRecord()
     {
         if (InputObject is not null) _input.AddRange(InputObject);
+        if (Pair is not null) _pairs.AddRange(Pair);
     }
 
     protected override void EndProcessing()
@@ -55,6 +64,10 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
             var pair = SelectPairs(LoadConfig(), [WildcardPattern.Escape(Name!)]).FirstOrDefault();
             if (pair is null) return; // SelectPairs wrote MirrorPairNotFound
             work.Add((pair, [new RepairRequest(Ref!)]));
+        }
+        else if (ParameterSetName == PairSet)
+        {
+            work.AddRange(_pairs.Distinct().Select(pair => (pair, new List<RepairRequest> { new(Ref!) })));
         }
         else
         {
