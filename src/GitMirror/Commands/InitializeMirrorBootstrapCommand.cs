@@ -11,20 +11,8 @@ namespace GitMirror.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Initialize, "MirrorBootstrap", DefaultParameterSetName = AllSet, SupportsShouldProcess = true)]
 [OutputType(typeof(MirrorBootstrapResult))]
-public sealed class InitializeMirrorBootstrapCommand : MirrorPairCommandBase
+public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
 {
-    private const string AllSet = "All";
-
-    /// <summary>Pair names (wildcards allowed); never bound from the pipeline.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(PairNameCompleter))]
-    public string[]? Name { get; set; }
-
-    [Parameter(Mandatory = true, ParameterSetName = AllSet)]
-    public SwitchParameter All { get; set; }
-
     /// <summary>Visibility of repositories bootstrap creates (existing ones are left as they are).</summary>
     [Parameter]
     [ValidateSet("Private", "Internal", "Public", IgnoreCase = true)]
@@ -53,7 +41,7 @@ public sealed class InitializeMirrorBootstrapCommand : MirrorPairCommandBase
             Visibility = Enum.Parse<MirrorRepositoryVisibility>(Visibility, ignoreCase: true),
             ProtectVariables = ProtectVariables,
         };
-        var pairs = ResolvePairs(ParameterSetName == AllSet ? null : Name);
+        var pairs = SelectedPairs();
         // The installer runs only after the CiFiles step's ShouldProcess agreed: under -WhatIf it neither syncs nor commits.
         var bootstrapper = new MirrorBootstrapper(options, new CiFilesInstaller(Log), Log);
         ForEachPair(pairs, "Bootstrapping mirror pairs", async (pair, ct) =>

@@ -12,21 +12,8 @@ namespace GitMirror.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Sync, "MirrorPair", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(MirrorSyncResult))]
-public sealed class SyncMirrorPairCommand : MirrorPairCommandBase
+public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
 {
-    private const string AllSet = "All";
-
-    /// <summary>Pair names to sync; wildcards allowed.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(PairNameCompleter))]
-    public string[]? Name { get; set; }
-
-    /// <summary>Sync every pair of the config.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = AllSet)]
-    public SwitchParameter All { get; set; }
-
     /// <summary>Only this shard of the selected pairs: "i/n", 1 ≤ i ≤ n (stable across machines).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -53,7 +40,7 @@ public sealed class SyncMirrorPairCommand : MirrorPairCommandBase
     {
         var shard = ParseShard();
         var config = ParameterSetName == PairSet ? null : LoadConfig();
-        IEnumerable<MirrorPair> pairs = ResolvePairs(ParameterSetName == AllSet ? null : Name);
+        IEnumerable<MirrorPair> pairs = SelectedPairs();
         if (shard is not null)
         {
             pairs = shard.Select(pairs);
