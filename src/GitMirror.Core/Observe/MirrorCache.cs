@@ -71,6 +71,24 @@ public sealed class MirrorCache : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
     }
 
+    /// <summary>
+    /// Drops the cache's copies of a side's refs that the side no longer lists, and of those about to
+    /// be fetched again. A stale copy must never stand in for what the side holds now (a ref deleted
+    /// before the fetch would keep its old value), nor block a new ref by a file/directory conflict
+    /// (refs/mirror/github/heads/x left over from a removed branch x stops x/y from being fetched).
+    /// The objects stay in the cache; only the names go.
+    /// </summary>
+    public void Forget(MirrorSide side, IReadOnlyDictionary<string, string> listed, IEnumerable<string> refetch)
+    {
+        var prefix = $"refs/mirror/{RemoteName(side)}/";
+        var again = new HashSet<string>(refetch, StringComparer.Ordinal);
+        foreach (var local in Repository.Refs.Where(r => r.CanonicalName.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        {
+            var name = "refs/" + local.CanonicalName[prefix.Length..];
+            if (!listed.ContainsKey(name) || again.Contains(name)) Repository.Refs.Remove(local);
+        }
+    }
+
     /// <summary>Points the cache's copy of a side's ref at <paramref name="sha"/> (which the cache holds).</summary>
     public string Pin(MirrorSide side, string refName, string sha)
     {

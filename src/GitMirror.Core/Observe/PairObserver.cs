@@ -30,6 +30,7 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
                 .Where(r => !(other.TryGetValue(r.Key, out var sha) && sha == r.Value) && !cache.Contains(r.Value))
                 .Select(r => r.Key)
                 .ToList();
+            cache.Forget(endpoint.Side, refs, needed);
             if (needed.Count == 0) continue;
 
             log.Verbose($"[{pair.Name}] Fetching {needed.Count} refs from {endpoint.Description}");
@@ -44,7 +45,13 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
             foreach (var name in needed)
             {
                 var local = cache.Repository.Refs[MirrorCache.LocalRefFor(endpoint.Side, name)];
-                if (local?.TargetIdentifier is { } current && current != refs[name])
+                if (local is null)
+                {
+                    // Gone before it could be fetched: the side no longer has it (the other side's copy is restored, leased on "absent").
+                    log.Verbose($"[{pair.Name}] {name} disappeared from {endpoint.Description} while being read");
+                    refs.Remove(name);
+                }
+                else if (local.TargetIdentifier is { } current && current != refs[name])
                 {
                     log.Verbose($"[{pair.Name}] {name} moved on {endpoint.Description} while being read; using {PlannedPush.Short(current)}");
                     refs[name] = current;

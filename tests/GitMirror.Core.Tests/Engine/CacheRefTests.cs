@@ -1,0 +1,72 @@
+using GitMirror.Core.Apply;
+using GitMirror.Core.Config;
+using GitMirror.Core.Engine;
+using GitMirror.Testing;
+using Xunit;
+
+namespace GitMirror.Core.Tests.Engine;
+
+/// <summary>The cache's refs/mirror/* copies must never keep a pair from syncing, nor stand in for what a side holds now.</summary>
+public sealed class CacheRefTests : IDisposable
+{
+    private readonly HttpMirrorWorld _http = new();
+    private MirrorWorld World => _http.World;
+
+    public void Dispose() => _http.Dispose();
+
+    private MirrorPair Pair() => ConfigLoader.Load(World.ConfigPath).Pairs.Single();
+
+    private Task<SyncOutcome> Sync() => new MirrorEngine(NullMirrorLog.Instance).SyncAsync(Pair(), _ => true, CancellationToken.None);
+
+    [Fact]
+    public async Task A_branch_named_like_a_removed_one_plus_a_slash_syncs()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(1);
+        github.Commit("feature", from: main);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync()).Result.Status);
+        var removed = await new RefRemover(NullMirrorLog.Instance).RemoveAsync(Pair(), "feature", _ => true, CancellationToken.None);
+        Assert.Null(removed.Error);
+
+        // feature is gone from both sides, so feature/x is a legal new branch; the cache's old
+        // refs/mirror/*/heads/feature must not block it (a file/directory conflict in the cache).
+        var x = github.Commit("feature/x", from: main);
+        var outcome = await Sync();
+
+        Assert.True(outcome.Result.Status == MirrorSyncStatus.Synced, outcome.Result.Error);
+        Assert.Equal(x, gitlab.TipOrNull("feature/x"));
+    }
+
+    [Fact]
+    public async Task A_branch_deleted_between_listing_and_fetch_is_not_read_from_the_cache()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(1);
+        var old = github.Commit("topic", from: main);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync()).Result.Status);
+        // GitLab moves topic on; GitHub rewinds its topic to an unrelated commit, so the cache lacks it and fetches.
+        var gitlabTopic = gitlab.Commit("topic", from: old);
+        var githubTopic = github.Commit("topic2", from: main);
+        RepoBuilder.SetRef(github.BarePath, "refs/heads/topic", githubTopic);
+        RepoBuilder.DeleteRef(github.BarePath, "refs/heads/topic2");
+
+        // Between listing and the fetch, GitHub's topic is deleted.
+        var gets = 0;
+        _http.Server.Intercept = context =>
+        {
+            if (context.Request.Method == "GET" && context.Request.Path.Value!.Contains("/github/")
+                && Interlocked.Increment(ref gets) == 2)
+            {
+                RepoBuilder.DeleteRef(github.BarePath, "refs/heads/topic");
+            }
+            return Task.FromResult(false);
+        };
+
+        var outcome = await Sync();
+
+        // The cache's old copy (old) is not what GitHub holds: GitHub has no topic now, so no
+        // comparison or push may be made as if it had old.
+        Assert.DoesNotContain(outcome.Plan?.Comparisons ?? [], c => c.Ref == "refs/heads/topic" && c.GitHubSha == old);
+        Assert.Equal(gitlabTopic, gitlab.TipOrNull("topic"));
+    }
+}
