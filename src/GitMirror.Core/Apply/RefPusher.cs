@@ -27,6 +27,7 @@ public sealed class RefPusher(IMirrorLog log)
             : $"{(p.Force ? "+" : "")}{cache.Pin(p.Source, p.Ref, p.NewSha)}:{p.Ref}").ToList();
 
         var rejected = new Dictionary<string, string>(StringComparer.Ordinal);
+        var alreadyThere = new HashSet<string>(StringComparer.Ordinal);
         string? leaseBroken = null;
         var options = new PushOptions
         {
@@ -39,6 +40,12 @@ public sealed class RefPusher(IMirrorLog log)
                     // SourceObjectId is the remote's current value (the names read swapped).
                     if (!byRef.TryGetValue(update.DestinationRefName, out var planned)) continue;
                     var current = update.SourceObjectId is null || update.SourceObjectId == ObjectId.Zero ? null : update.SourceObjectId.Sha;
+                    // Someone (usually the CI job) already pushed exactly what we were going to: done, not a conflict.
+                    if (planned.NewSha is not null && string.Equals(current, planned.NewSha, StringComparison.OrdinalIgnoreCase))
+                    {
+                        alreadyThere.Add(planned.Ref);
+                        continue;
+                    }
                     if (!string.Equals(current, planned.OldSha, StringComparison.OrdinalIgnoreCase))
                     {
                         leaseBroken = $"{planned.Ref} moved on {target.Description} since it was read (expected {Describe(planned.OldSha)}, found {Describe(current)}); nothing was pushed there" +
@@ -85,7 +92,8 @@ public sealed class RefPusher(IMirrorLog log)
                 OldSha = p.OldSha,
                 NewSha = p.NewSha,
                 Succeeded = message is null,
-                Message = message ?? (p.NewSha is null ? "deleted" : p.OldSha is null ? "created" : p.Force ? "replaced" : "fast-forwarded"),
+                Message = message ?? (alreadyThere.Contains(p.Ref) ? $"already on {target.Side}"
+                    : p.NewSha is null ? "deleted" : p.OldSha is null ? "created" : p.Force ? "replaced" : "fast-forwarded"),
             };
         }).ToList();
         return new Report(updates, transportFailure, failure == leaseBroken ? leaseBroken : null);

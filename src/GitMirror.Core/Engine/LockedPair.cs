@@ -33,7 +33,8 @@ public sealed class LockedPair : IDisposable
     public SyncPlan Plan { get; }
 
     /// <exception cref="RefChangeException">PairBusy when another run held the lock for <paramref name="lockTimeout"/>.</exception>
-    public static async Task<LockedPair> OpenAsync(MirrorPair pair, IMirrorLog log, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    public static async Task<LockedPair> OpenAsync(MirrorPair pair, IMirrorLog log, TimeSpan lockTimeout, CancellationToken cancellationToken,
+        MirrorRetryOptions? retry = null)
     {
         var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         if (held is null)
@@ -52,7 +53,7 @@ public sealed class LockedPair : IDisposable
         try
         {
             cache = MirrorCache.Open(pair);
-            var observation = await new PairObserver(log).ObserveAsync(pair, cache, cancellationToken).ConfigureAwait(false);
+            var observation = await new PairObserver(log, retry).ObserveAsync(pair, cache, cancellationToken).ConfigureAwait(false);
             return new LockedPair(pair, held, cache, SyncPlanner.Plan(pair, observation.Refs));
         }
         catch

@@ -15,12 +15,14 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
     private readonly PairObserver _observer = new(log, retry);
     private readonly RefPusher _pusher = new(log);
 
-    /// <summary>Observes a pair and plans, changing nothing on either side.</summary>
+    /// <summary>
+    /// Observes a pair and plans, changing nothing on either side. It holds the pair's lock while it
+    /// fetches into the cache, so it never moves the cache refs a running sync is about to push.
+    /// </summary>
     public async Task<SyncPlan> CompareAsync(MirrorPair pair, CancellationToken cancellationToken)
     {
-        using var cache = MirrorCache.Open(pair);
-        var observation = await _observer.ObserveAsync(pair, cache, cancellationToken).ConfigureAwait(false);
-        return SyncPlanner.Plan(pair, observation.Refs);
+        using var held = await LockedPair.OpenAsync(pair, log, LockedPair.DefaultLockTimeout, cancellationToken, retry).ConfigureAwait(false);
+        return held.Plan;
     }
 
     /// <summary>Syncs a pair. <paramref name="approve"/> is asked for each push (ShouldProcess).</summary>

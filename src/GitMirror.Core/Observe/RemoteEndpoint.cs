@@ -134,12 +134,15 @@ public sealed class RemoteEndpoint
     {
         if (e is GitTransportException typed) return typed;
         var message = e.Message;
-        var kind = message.Contains("not found", StringComparison.OrdinalIgnoreCase)
-            || message.Contains("does not exist", StringComparison.OrdinalIgnoreCase)
-            || message.Contains("could not find repository", StringComparison.OrdinalIgnoreCase)
-                ? TransportFailureKind.NotFound
-                : TransportFailureKind.Unreachable;
-        var what = kind == TransportFailureKind.NotFound ? "repository not found" : "cannot reach the repository";
+        var (kind, what) =
+            Mentions(message, "not found", "does not exist", "could not find repository") ? (TransportFailureKind.NotFound, "repository not found")
+            // Only what looks like the network is transient (and retried); any other git error is not.
+            : Mentions(message, "connect", "timed out", "timeout", "resolve", "network", "connection", "unsupported URL protocol", "early EOF")
+                ? (TransportFailureKind.Unreachable, "cannot reach the repository")
+            : (TransportFailureKind.Protocol, "git error");
         return Explain(new GitTransportException(kind, $"{Description}: {what}: {message}", inner: e));
     }
+
+    private static bool Mentions(string message, params string[] words) =>
+        words.Any(w => message.Contains(w, StringComparison.OrdinalIgnoreCase));
 }

@@ -42,11 +42,7 @@ public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                var (id, category) = e is Core.Transport.GitTransportException t ? MirrorErrors.Classify(t.Kind) : ("MirrorCompareFailed", ErrorCategory.NotSpecified);
-                OnPipelineThread(() => WriteError(new ErrorRecord(e, id, category, pair)
-                {
-                    ErrorDetails = new ErrorDetails($"Pair '{pair.Name}': {e.Message}"),
-                }));
+                OnPipelineThread(() => WriteError(MirrorErrors.PairUnavailable(e, pair)));
             }
         });
     }
