@@ -279,4 +279,18 @@ public sealed class SyncMirrorPairTests : IDisposable
         Assert.Empty(result.Output);
         Assert.Equal(3, ExitCode);
     }
+
+    [Fact]
+    public void A_pair_name_that_matches_nothing_is_an_error_and_exit_code_3_not_0()
+    {
+        var (github, gitlab) = _world.AddPair("app");
+        github.Commits(1);
+
+        var result = Sync("-Name apq");
+
+        Assert.Equal(["MirrorPairNotFound"], result.ErrorIds);
+        Assert.Empty(result.Output);
+        Assert.Empty(RepoBuilder.Refs(gitlab.BarePath));
+        Assert.Equal(3, ExitCode);
+    }
 }

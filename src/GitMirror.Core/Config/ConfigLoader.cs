@@ -80,7 +80,7 @@ public static partial class ConfigLoader
             ? reader.Policy(policyNode, "onDivergence")
             : MirrorDivergencePolicy.HaltPair;
 
-        var reposNode = reader.Child(root, "repos") ?? throw new MirrorConfigException(fullPath, 0, 0, "repos", "missing: list the pairs under 'repos:'");
+        var reposNode = reader.Child(root, "repos") ?? throw reader.Error(root, "repos", "missing: list the pairs under 'repos:'");
         if (reposNode is not YamlSequenceNode repos)
         {
             throw reader.Error(reposNode, "repos", "must be a list of pairs (each with 'github:' and 'gitlab:')");

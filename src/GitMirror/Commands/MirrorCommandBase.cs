@@ -56,6 +56,9 @@ public abstract class MirrorCommandBase : PSCmdlet
     {
     }
 
+    /// <summary>True once a plain pair name matched nothing (a MirrorPairNotFound error was written).</summary>
+    protected bool PairNotFound { get; private set; }
+
     /// <summary>
     /// The pairs whose names match any of <paramref name="names"/> (wildcards allowed). A plain name
     /// that matches nothing is a non-terminating MirrorPairNotFound error.
@@ -70,6 +73,7 @@ public abstract class MirrorCommandBase : PSCmdlet
             var matches = config.Pairs.Where(p => pattern.IsMatch(p.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
+                PairNotFound = true;
                 WriteError(new ErrorRecord(
                     new ItemNotFoundException($"No pair named '{name}' in {config.ConfigPath}."),
                     "MirrorPairNotFound", ErrorCategory.ObjectNotFound, name));

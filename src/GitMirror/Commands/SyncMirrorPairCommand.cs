@@ -72,7 +72,7 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
         }
         finally
         {
-            SetExitCode(Stopping ? MirrorExitCodes.Interrupted : MirrorExitCodes.For(results));
+            SetExitCode(Stopping ? MirrorExitCodes.Interrupted : RunExitCode(results));
         }
         run.Complete(results);
     }
@@ -114,6 +114,16 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(e.Message, nameof(Shard), e), "MirrorShardInvalid", ErrorCategory.InvalidArgument, Shard));
             return null;
         }
+    }
+
+    /// <summary>
+    /// The §6 code of the pairs that ran; a pair name that matches nothing is a usage error (3)
+    /// unless a pair that did run diverged or failed, so a typo in a scheduled run never exits 0.
+    /// </summary>
+    private int RunExitCode(IEnumerable<MirrorSyncResult> results)
+    {
+        var code = MirrorExitCodes.For(results);
+        return PairNotFound && code == MirrorExitCodes.Success ? MirrorExitCodes.BadUsage : code;
     }
 
     private void SetExitCode(int code) =>

@@ -67,6 +67,7 @@ public class ConfigLoaderTests
     [InlineData("repos:\n  - github: a/b\n    gitlab: c/d\n  - github: a/b\n    gitlab: e/f\n", 4, 13, "repos[1].name", "duplicate pair name")]
     [InlineData("repos:\n  - github: a/b\n    gitlab: c/d\n    name: x\n  - github: a/b\n    gitlab: e/f\n", 5, 13, "repos[1].github", "duplicate GitHub repository")]
     [InlineData("repos:\n  - github: a/b\n    gitlab: c/d\n  - github: e/f\n    gitlab: c/d\n", 5, 13, "repos[1].gitlab", "duplicate GitLab project")]
+    [InlineData("version: 1\ngithub:\n  tokenEnv: BOT\n", 1, 1, "repos", "missing")]
     [InlineData("repos: []\n", 1, 8, "repos", "is empty")]
     [InlineData("repos:\n", 1, 7, "repos", "must be a list")]
     [InlineData("repos:\n  - github: a/b\n    gitlab: c/d: e\n", 3, 0, null, "invalid YAML")]
