@@ -13,6 +13,12 @@ public sealed class SyncOutcome
     /// <summary>What made the pair fail before any push (null for push rejections, which are in the updates).</summary>
     public Exception? Failure { get; init; }
 
+    /// <summary>The pair was not tried: its host refused too many tokens in this run (GitLab bans IPs for that).</summary>
+    public bool CircuitOpen { get; init; }
+
+    /// <summary>Another pair's error already said why this one failed: write no second record.</summary>
+    public bool ErrorAlreadyReported { get; init; }
+
     /// <summary>Something to warn about rather than fail on (a pair skipped because another run holds it).</summary>
     public string? Warning { get; init; }
 

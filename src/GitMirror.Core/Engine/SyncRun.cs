@@ -64,10 +64,18 @@ public sealed class SyncRun
     {
         foreach (var url in new[] { pair.GitHubUrl, pair.GitLabUrl })
         {
+            // Not Skipped (that means another run holds the pair): the pair did not sync, and its
+            // health must say so. Only the first such pair per host writes an error.
             if (_breaker.ShouldSkip(AuthCircuitBreaker.HostOf(url), out var firstReport))
             {
                 var message = _breaker.MessageFor(AuthCircuitBreaker.HostOf(url));
-                return Record(Skipped(pair, message, firstReport is null ? null : new GitTransportException(TransportFailureKind.Authentication, firstReport)));
+                return Record(new SyncOutcome
+                {
+                    Result = new MirrorSyncResult { Pair = pair, Status = MirrorSyncStatus.Failed, Error = message, StartTime = DateTimeOffset.UtcNow },
+                    Failure = new GitTransportException(TransportFailureKind.Authentication, message),
+                    CircuitOpen = true,
+                    ErrorAlreadyReported = firstReport is null,
+                });
             }
         }
 
@@ -90,7 +98,12 @@ public sealed class SyncRun
                     Failure = new TimeoutException("stale lock"),
                 });
             }
-            return Record(Skipped(pair, $"'{pair.Name}' is being synced by {by}; skipped (-LockTimeoutSec waits longer)", null));
+            var why = $"'{pair.Name}' is being synced by {by}; skipped (-LockTimeoutSec waits longer)";
+            return Record(new SyncOutcome
+            {
+                Result = new MirrorSyncResult { Pair = pair, Status = MirrorSyncStatus.Skipped, Error = why, StartTime = DateTimeOffset.UtcNow },
+                Warning = why,
+            });
         }
 
         var outcome = await _engine.SyncAsync(pair, approve, cancellationToken).ConfigureAwait(false);
@@ -143,11 +156,4 @@ public sealed class SyncRun
             Declined = outcome.Declined,
         };
     }
-
-    private static SyncOutcome Skipped(MirrorPair pair, string why, Exception? failure) => new()
-    {
-        Result = new MirrorSyncResult { Pair = pair, Status = MirrorSyncStatus.Skipped, Error = why, StartTime = DateTimeOffset.UtcNow },
-        Failure = failure,
-        Warning = failure is null ? why : null,
-    };
 }

@@ -84,15 +84,11 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
         {
             WriteError(MirrorErrors.Diverged(diverged));
         }
-        if (result.Status == MirrorSyncStatus.Failed)
+        if (result.Status == MirrorSyncStatus.Failed && !outcome.ErrorAlreadyReported)
         {
-            WriteError(MirrorErrors.PairFailed(result, outcome.Failure));
-        }
-        else if (result.Status == MirrorSyncStatus.Skipped && outcome.Failure is not null)
-        {
-            // The first pair skipped after repeated refused tokens on a host says why, once.
-            var (id, category) = ("MirrorAuthCircuitOpen", ErrorCategory.AuthenticationError);
-            WriteError(new ErrorRecord(outcome.Failure, id, category, result) { ErrorDetails = new ErrorDetails(outcome.Failure.Message) });
+            WriteError(outcome.CircuitOpen
+                ? new ErrorRecord(outcome.Failure, "MirrorAuthCircuitOpen", ErrorCategory.AuthenticationError, result) { ErrorDetails = new ErrorDetails(result.Error) }
+                : MirrorErrors.PairFailed(result, outcome.Failure));
         }
         if (outcome.Warning is not null) WriteWarning(outcome.Warning);
 

@@ -83,6 +83,31 @@ public sealed class HttpSyncTests : IDisposable
     }
 
     [Fact]
+    public async Task A_target_that_already_got_our_commit_from_someone_else_is_success_not_a_conflict()
+    {
+        var (github, gitlab) = _world.AddPair("app");
+        var behind = github.Commits(1);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair("app"))).Result.Status);
+        var ahead = github.Commit("main");
+        // The CI job pushes the same commit to GitLab after we read GitLab's refs, before our push.
+        _server.Intercept = context =>
+        {
+            if (context.Request.Path.Value!.Contains("/gitlab/") && context.Request.QueryString.Value == "?service=git-receive-pack")
+            {
+                Git.Run(gitlab.BarePath, "fetch", "--quiet", github.BarePath, $"{ahead}:refs/heads/main");
+            }
+            return Task.FromResult(false);
+        };
+
+        var outcome = await Sync(Pair("app"));
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        var update = Assert.Single(outcome.Result.Updates);
+        Assert.Equal((true, behind, ahead, "already on GitLab"), (update.Succeeded, update.OldSha, update.NewSha, update.Message));
+        Assert.Equal(ahead, Git.Run(gitlab.BarePath, "rev-parse", "refs/heads/main"));
+    }
+
+    [Fact]
     public async Task A_wrong_token_fails_the_pair_after_one_attempt_naming_side_and_variable()
     {
         var (github, _) = _world.AddPair("app");
