@@ -22,6 +22,10 @@ public sealed class MirrorCache : IDisposable
 
     public Repository Repository { get; }
 
+    /// <summary>
+    /// Opens (or creates) the pair's cache repository. Callers hold the pair's lock (SyncRun,
+    /// LockedPair), so no other process is writing to it: lock files left by a killed run are stale.
+    /// </summary>
     public static MirrorCache Open(MirrorPair pair)
     {
         CacheLocation.EnsurePrivateDirectory(pair.CachePath);
@@ -34,6 +38,7 @@ public sealed class MirrorCache : IDisposable
             if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
             Repository.Init(path, isBare: true);
         }
+        RemoveStaleLockFiles(path);
         var repository = new Repository(path);
         foreach (var side in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
         {
@@ -44,6 +49,23 @@ public sealed class MirrorCache : IDisposable
             else if (remote.Url != url) repository.Network.Remotes.Update(name, r => r.Url = url);
         }
         return new MirrorCache(path, repository);
+    }
+
+    /// <summary>
+    /// A run killed while git updated a ref or the config leaves "name.lock" behind, and every later
+    /// update of that ref fails until it is gone. Only the cache's own files are touched.
+    /// </summary>
+    private static void RemoveStaleLockFiles(string repositoryPath)
+    {
+        var candidates = new[] { "config.lock", "packed-refs.lock", "HEAD.lock" }
+            .Select(f => System.IO.Path.Combine(repositoryPath, f))
+            .Concat(Directory.Exists(System.IO.Path.Combine(repositoryPath, "refs"))
+                ? Directory.EnumerateFiles(System.IO.Path.Combine(repositoryPath, "refs"), "*.lock", SearchOption.AllDirectories)
+                : []);
+        foreach (var file in candidates.Where(File.Exists))
+        {
+            File.Delete(file);
+        }
     }
 
     public static string RemoteName(MirrorSide side) => side == MirrorSide.GitHub ? "github" : "gitlab";

@@ -1,3 +1,4 @@
+using GitMirror.Core.Observe;
 using GitMirror.Core.Apply;
 using GitMirror.Core.Config;
 using GitMirror.Core.Engine;
@@ -17,6 +18,27 @@ public sealed class CacheRefTests : IDisposable
     private MirrorPair Pair() => ConfigLoader.Load(World.ConfigPath).Pairs.Single();
 
     private Task<SyncOutcome> Sync() => new MirrorEngine(NullMirrorLog.Instance).SyncAsync(Pair(), _ => true, CancellationToken.None);
+
+    [Fact]
+    public async Task Lock_files_left_in_the_cache_by_a_killed_run_do_not_block_the_next()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        github.Commits(1);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync()).Result.Status);
+        var main = github.Commit("main");
+        string cachePath;
+        using (var cache = MirrorCache.Open(Pair())) cachePath = cache.Path;
+        // What a SIGKILL during a ref update and a config write leaves behind.
+        var refLock = Path.Combine(cachePath, "refs", "mirror", "github", "heads", "main.lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(refLock)!);
+        File.WriteAllText(refLock, "");
+        File.WriteAllText(Path.Combine(cachePath, "config.lock"), "");
+
+        var outcome = await Sync();
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.Equal(main, Git.Run(gitlab.BarePath, "rev-parse", "refs/heads/main"));
+    }
 
     [Fact]
     public async Task A_branch_named_like_a_removed_one_plus_a_slash_syncs()
