@@ -36,7 +36,7 @@ public sealed class MirrorSyncResult
     /// <summary>Full names of the refs that diverged (the pair was halted, or they were skipped).</summary>
     public string[] DivergedRefs { get; init; } = [];
 
-    /// <summary>Why the pair failed; null otherwise.</summary>
+    /// <summary>Why the pair failed, halted (the diverged refs) or was skipped; null when it synced or was up to date.</summary>
     public string? Error { get; init; }
 
     public TimeSpan Duration { get; init; }

@@ -50,8 +50,7 @@ public sealed class CiFilesInstaller : ICiFilesInstaller
         using var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, _lockTimeout, ct).ConfigureAwait(false);
         if (held is null)
         {
-            var holder = PairLock.ReadHolder(pair.CachePath, pair.Name);
-            return Failed($"the pair is being synced by {(holder is null ? "another run" : $"process {holder.ProcessId} on {holder.Host}")}; run bootstrap again when it is done");
+            return Failed($"the pair is being synced by {PairLock.DescribeHolder(pair.CachePath, pair.Name)}; run bootstrap again when it is done");
         }
 
         _log.Verbose($"[{pair.Name}] Syncing before installing the CI files");

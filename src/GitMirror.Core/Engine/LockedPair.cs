@@ -44,8 +44,7 @@ public sealed class LockedPair : IDisposable
         }
         if (held is null)
         {
-            var holder = PairLock.ReadHolder(pair.CachePath, pair.Name);
-            var by = holder is null ? "another run" : $"process {holder.ProcessId} on {holder.Host} since {holder.StartedUtc:u}";
+            var by = PairLock.DescribeHolder(pair.CachePath, pair.Name);
             throw new RefChangeException(RefChangeFailure.PairBusy,
                 $"Pair '{pair.Name}' is held by {by} ({PairLock.PathFor(pair.CachePath, pair.Name)}); nothing was changed. Try again when it is done.");
         }

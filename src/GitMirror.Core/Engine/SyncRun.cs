@@ -83,7 +83,7 @@ public sealed class SyncRun
         if (held is null)
         {
             var holder = PairLock.ReadHolder(pair.CachePath, pair.Name);
-            var by = holder is null ? "another run" : $"process {holder.ProcessId} on {holder.Host} since {holder.StartedUtc:u}";
+            var by = holder?.ToString() ?? "another run";
             if (holder is not null && holder.HeldFor(DateTimeOffset.UtcNow) > _options.StaleLockAge)
             {
                 return Record(new SyncOutcome

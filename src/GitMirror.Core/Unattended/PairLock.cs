@@ -89,6 +89,10 @@ public sealed class PairLock : IDisposable
         }
     }
 
+    /// <summary>"process 123 on host since …", or "another run" when the holder is unknown: for messages.</summary>
+    public static string DescribeHolder(string cacheDir, string pairName) =>
+        ReadHolder(cacheDir, pairName)?.ToString() ?? "another run";
+
     private static string HolderPathOf(string lockPath) => lockPath + ".holder.json";
 
     public void Dispose()

@@ -40,13 +40,12 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
     {
         var shard = ParseShard();
         var config = ParameterSetName == PairSet ? null : LoadConfig();
-        IEnumerable<MirrorPair> pairs = SelectedPairs();
+        var selected = SelectedPairs();
         if (shard is not null)
         {
-            pairs = shard.Select(pairs);
-            WriteVerbose($"Shard {shard.Index}/{shard.Count}: {pairs.Count()} pairs");
+            selected = shard.Select(selected).ToList();
+            WriteVerbose($"Shard {shard.Index}/{shard.Count}: {selected.Count} pairs");
         }
-        var selected = pairs.ToList();
 
         var run = new SyncRun(config?.Pairs ?? selected, new SyncRunOptions
         {
