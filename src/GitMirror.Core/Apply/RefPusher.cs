@@ -1,102 +1,239 @@
 using GitMirror.Core.Observe;
 using GitMirror.Core.Plan;
-using LibGit2Sharp;
+using GitMirror.Core.Transport;
 
 namespace GitMirror.Core.Apply;
 
 /// <summary>
-/// Apply: pushes planned updates to one side as explicit refspecs, each with a lease: if the
-/// target's ref no longer holds the value the plan was made from, nothing is pushed to that side
-/// (the negotiation callback sees the remote's current value; the server checks the old value too).
-/// Sync pushes are plain (fast-forward only); a repair's forced update and a removal's deletion go
-/// through the same lease, so no caller can overwrite or delete something it has not seen.
+/// Apply: pushes planned updates to one side with the git CLI (multi-threaded pack building, streamed,
+/// memory bounded whatever the size), as one <c>git push --atomic --porcelain</c> per side with one
+/// <c>--force-with-lease=&lt;ref&gt;:&lt;expected&gt;</c> per ref: each ref is a compare-and-swap against the
+/// value the plan was made from, and a side's updates land together or not at all. When the side
+/// refuses a ref (a lost lease, a protected branch, a hook), the others are pushed again without it:
+/// one ref that cannot be mirrored never holds back the rest. Sync pushes only fast-forward (the lease
+/// pins the old value, the planner checked ancestry); a repair's forced update and a removal's deletion
+/// go through the same lease, so no caller can overwrite or delete something it has not seen.
 /// </summary>
 public sealed class RefPusher(IMirrorLog log)
 {
-    /// <summary>The updates, and the transport failure that made the whole push fail, if one did.</summary>
-    /// <param name="LeaseBroken">Set when a ref had moved on the target, so nothing was pushed.</param>
-    public sealed record Report(IReadOnlyList<MirrorRefUpdate> Updates, Transport.GitTransportException? Failure, string? LeaseBroken = null);
+    /// <summary>Refs per git invocation: keeps the command line far below any system's limit.</summary>
+    internal const int MaxRefsPerPush = 1000;
 
-    public Report Push(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes, CancellationToken cancellationToken)
+    /// <summary>The updates, and the transport failure that made the whole push fail, if one did.</summary>
+    /// <param name="LeaseBroken">Set when a ref had moved on the target since it was read, so it was not pushed.</param>
+    public sealed record Report(IReadOnlyList<MirrorRefUpdate> Updates, GitTransportException? Failure, string? LeaseBroken = null);
+
+    public Report Push(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes, CancellationToken cancellationToken) =>
+        PushAsync(cache, target, pushes, cancellationToken).GetAwaiter().GetResult();
+
+    public async Task<Report> PushAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes, CancellationToken cancellationToken)
     {
         if (pushes.Count == 0) return new Report([], null);
-        var byRef = pushes.ToDictionary(p => p.Ref, StringComparer.Ordinal);
-        // libgit2 pushes only from local refs, and wildcard refspecs fail: one explicit refspec per ref.
-        // A deletion is ":ref"; "+" lets libgit2 send a non-fast-forward update (the lease still guards it).
-        var refspecs = pushes.Select(p => p.NewSha is null ? $":{p.Ref}"
-            : $"{(p.Force ? "+" : "")}{cache.Pin(p.Source, p.Ref, p.NewSha)}:{p.Ref}").ToList();
-
-        var rejected = new Dictionary<string, string>(StringComparer.Ordinal);
-        var alreadyThere = new HashSet<string>(StringComparer.Ordinal);
-        string? leaseBroken = null;
-        var options = new PushOptions
-        {
-            // Without this handler libgit2 reports success for refs the server refused.
-            OnPushStatusError = error => rejected[error.Reference] = error.Message,
-            OnNegotiationCompletedBeforePush = updates =>
-            {
-                foreach (var update in updates)
-                {
-                    // SourceObjectId is the remote's current value (the names read swapped).
-                    if (!byRef.TryGetValue(update.DestinationRefName, out var planned)) continue;
-                    var current = update.SourceObjectId is null || update.SourceObjectId == ObjectId.Zero ? null : update.SourceObjectId.Sha;
-                    // Someone (usually the CI job) already pushed exactly what we were going to: done, not a conflict.
-                    if (planned.NewSha is not null && string.Equals(current, planned.NewSha, StringComparison.OrdinalIgnoreCase))
-                    {
-                        alreadyThere.Add(planned.Ref);
-                        continue;
-                    }
-                    if (!string.Equals(current, planned.OldSha, StringComparison.OrdinalIgnoreCase))
-                    {
-                        leaseBroken = $"{planned.Ref} moved on {target.Description} since it was read (expected {Describe(planned.OldSha)}, found {Describe(current)}); nothing was pushed there" +
-                            (planned.Force || planned.NewSha is null ? "" : ", the next run syncs it");
-                        return false;
-                    }
-                }
-                return !cancellationToken.IsCancellationRequested;
-            },
-            OnPushTransferProgress = (_, _, _) => !cancellationToken.IsCancellationRequested,
-            OnPackBuilderProgress = (_, _, _) => !cancellationToken.IsCancellationRequested,
-        };
-
-        log.Verbose($"Pushing {pushes.Count} refs to {target.Description}: {string.Join(", ", pushes)}");
-        string? failure = null;
-        Transport.GitTransportException? transportFailure = null;
+        var outcomes = new Dictionary<string, RefOutcome>(StringComparer.Ordinal);
+        GitTransportException? failure = null;
         try
         {
-            var remote = cache.Repository.Network.Remotes[MirrorCache.RemoteName(target.Side)];
-            target.Run(() => cache.Repository.Network.Push(remote, refspecs, options), cancellationToken);
+            foreach (var batch in pushes.Chunk(MaxRefsPerPush))
+            {
+                failure ??= await PushBatchAsync(cache, target, batch, outcomes, cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch (UserCancelledException) when (leaseBroken is not null)
+        catch (GitTransportException e)
         {
-            failure = leaseBroken;
-        }
-        catch (UserCancelledException)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            throw;
-        }
-        catch (Transport.GitTransportException e)
-        {
-            transportFailure = e;
-            failure = e.Message;
+            failure = e; // the target could not be read or reached at all
         }
 
+        string? leaseBroken = null;
         var updates = pushes.Select(p =>
         {
-            var message = failure ?? (rejected.TryGetValue(p.Ref, out var why) ? $"rejected by {target.Description}: {why}" : null);
+            var outcome = outcomes.GetValueOrDefault(p.Ref) ?? new RefOutcome(false, failure?.Message ?? "not pushed");
+            if (outcome.LeaseLost) leaseBroken ??= outcome.Message;
             return new MirrorRefUpdate
             {
                 Ref = p.Ref,
                 Target = p.Target,
                 OldSha = p.OldSha,
                 NewSha = p.NewSha,
-                Succeeded = message is null,
-                Message = message ?? (alreadyThere.Contains(p.Ref) ? $"already on {target.Side}"
-                    : p.NewSha is null ? "deleted" : p.OldSha is null ? "created" : p.Force ? "replaced" : "fast-forwarded"),
+                Succeeded = outcome.Succeeded,
+                Message = outcome.Message ?? (p.NewSha is null ? "deleted" : p.OldSha is null ? "created" : p.Force ? "replaced" : "fast-forwarded"),
             };
         }).ToList();
-        return new Report(updates, transportFailure, failure == leaseBroken ? leaseBroken : null);
+        return new Report(updates, updates.All(u => u.Succeeded) ? null : failure, leaseBroken);
+    }
+
+    /// <param name="Message">Null for a plain success (the caller words it).</param>
+    private sealed record RefOutcome(bool Succeeded, string? Message, bool LeaseLost = false);
+
+    /// <summary>
+    /// Pushes one batch atomically, then again without the refs the side refused, until every ref has an
+    /// answer. Returns the transport failure that left refs without one.
+    /// </summary>
+    private async Task<GitTransportException?> PushBatchAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> batch,
+        Dictionary<string, RefOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        var remaining = batch.ToList();
+        var atomic = true;
+        var retriedAfterFailure = false;
+        while (remaining.Count > 0)
+        {
+            log.Verbose($"Pushing {remaining.Count} refs to {target.Description}{(atomic ? " (atomic)" : "")}: {string.Join(", ", remaining.Take(20))}{(remaining.Count > 20 ? ", …" : "")}");
+            var result = await target.RunGitAsync(cache.Path, PushArguments(remaining, atomic), remaining.Select(Refspec).ToList(), null, cancellationToken)
+                .ConfigureAwait(false);
+            var answers = PushPorcelain.Parse(result.StandardOutput);
+            if (atomic && answers.Count == 0 && result.StandardError.Contains("does not support --atomic", StringComparison.Ordinal))
+            {
+                atomic = false; // an old server: each ref is still leased, only not all-or-nothing
+                continue;
+            }
+
+            var serverLines = PushPorcelain.ServerMessages(result.StandardError);
+            var retry = new List<PlannedPush>();
+            var unanswered = new List<PlannedPush>();
+            foreach (var push in remaining)
+            {
+                if (!answers.TryGetValue(push.Ref, out var answer))
+                {
+                    unanswered.Add(push);
+                    continue;
+                }
+                switch (answer.Kind)
+                {
+                    case PushAnswerKind.Applied:
+                        outcomes[push.Ref] = new RefOutcome(true, null);
+                        break;
+                    case PushAnswerKind.UpToDate:
+                        // Someone (usually the CI job) already pushed exactly this: done, not a conflict.
+                        outcomes[push.Ref] = new RefOutcome(true, $"already on {target.Side}");
+                        break;
+                    case PushAnswerKind.HeldBackByAnother:
+                        retry.Add(push);
+                        break;
+                    case PushAnswerKind.LeaseLost:
+                        outcomes[push.Ref] = await LeaseLostAsync(target, push, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case PushAnswerKind.Unknown:
+                        unanswered.Add(push);
+                        break;
+                    default:
+                        outcomes[push.Ref] = new RefOutcome(false, $"rejected by {target.Description}: {answer.Reason}{ServerSaid(serverLines, push.Ref)}");
+                        break;
+                }
+            }
+
+            if (unanswered.Count > 0)
+            {
+                var failure = target.GitFailure(result) ?? new GitTransportException(TransportFailureKind.Protocol,
+                    $"{target.Description}: git push failed: {LastLines(result.StandardError)}");
+                if (retriedAfterFailure || !failure.IsTransient) return failure;
+                // The push may or may not have reached the server: read what the side holds now and push
+                // again (once) only what is still missing; the leases make the second try safe either way.
+                retriedAfterFailure = true;
+                var again = await ReobserveAsync(target, unanswered, outcomes, cancellationToken).ConfigureAwait(false);
+                if (again is null) return failure;
+                log.Verbose($"{target.Description}: the push failed ({failure.Message}); {again.Count} refs still need it, trying once more");
+                retry.AddRange(again);
+            }
+            else if (retry.Count == remaining.Count)
+            {
+                // Every ref "held back by another" and none refused: nothing would change on a retry.
+                foreach (var push in retry) outcomes[push.Ref] = new RefOutcome(false, $"rejected by {target.Description}: {LastLines(result.StandardError)}");
+                return null;
+            }
+            remaining = retry;
+        }
+        return null;
+    }
+
+    private static List<string> PushArguments(IReadOnlyList<PlannedPush> pushes, bool atomic)
+    {
+        var arguments = new List<string> { "push", "--porcelain", "--no-progress", "--no-verify", "--no-follow-tags", "--no-signed" };
+        if (atomic) arguments.Add("--atomic");
+        // The lease: the ref must still hold what the plan saw (empty: must not exist).
+        arguments.AddRange(pushes.Select(p => $"--force-with-lease={p.Ref}:{p.OldSha ?? ""}"));
+        return arguments;
+    }
+
+    /// <summary>
+    /// From the object id itself: no local ref is needed, so nothing in the cache can get in the way.
+    /// Never "+": git lets a forcing refspec override the lease. A matching lease alone allows a repair's
+    /// non-fast-forward update.
+    /// </summary>
+    private static string Refspec(PlannedPush push) => push.NewSha is null ? $":{push.Ref}" : $"{push.NewSha}:{push.Ref}";
+
+    /// <summary>A lost lease, saying what the target holds now (one more listing; only on this rare path).</summary>
+    private static async Task<RefOutcome> LeaseLostAsync(RemoteEndpoint target, PlannedPush push, CancellationToken cancellationToken)
+    {
+        string? found;
+        try
+        {
+            found = (await target.ListRefsAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(push.Ref);
+        }
+        catch (GitTransportException)
+        {
+            found = "?";
+        }
+        if (push.NewSha is not null && string.Equals(found, push.NewSha, StringComparison.OrdinalIgnoreCase))
+        {
+            return new RefOutcome(true, $"already on {target.Side}");
+        }
+        return new RefOutcome(false,
+            $"{push.Ref} moved on {target.Description} since it was read (expected {Describe(push.OldSha)}, found {(found == "?" ? "a value that could not be read" : Describe(found))}); " +
+            $"it was not {(push.NewSha is null ? "deleted" : "pushed")}" + (push.Force || push.NewSha is null ? "" : ", the next run syncs it"),
+            LeaseLost: true);
+    }
+
+    /// <summary>
+    /// After a push whose outcome is unknown: refs the side now holds at our value are done, refs still at
+    /// the expected old value get another try, refs at anything else lost their lease. Null when the side
+    /// cannot be read either.
+    /// </summary>
+    private static async Task<List<PlannedPush>?> ReobserveAsync(RemoteEndpoint target, IReadOnlyList<PlannedPush> unanswered,
+        Dictionary<string, RefOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        IReadOnlyDictionary<string, string> now;
+        try
+        {
+            now = await target.ListRefsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitTransportException)
+        {
+            return null;
+        }
+        var again = new List<PlannedPush>();
+        foreach (var push in unanswered)
+        {
+            var current = now.GetValueOrDefault(push.Ref);
+            if (string.Equals(current, push.NewSha, StringComparison.OrdinalIgnoreCase))
+            {
+                outcomes[push.Ref] = new RefOutcome(true, push.NewSha is null ? null : $"already on {target.Side}");
+            }
+            else if (string.Equals(current, push.OldSha, StringComparison.OrdinalIgnoreCase))
+            {
+                again.Add(push);
+            }
+            else
+            {
+                outcomes[push.Ref] = new RefOutcome(false,
+                    $"{push.Ref} moved on {target.Description} while it was being pushed (expected {Describe(push.OldSha)}, found {Describe(current)}); it was not pushed again",
+                    LeaseLost: true);
+            }
+        }
+        return again;
+    }
+
+    /// <summary>The server's own words (hook output, GitHub's GH013 rule text) about this ref, or that mention no ref.</summary>
+    private static string ServerSaid(IReadOnlyList<string> lines, string refName)
+    {
+        var relevant = lines.Where(l => l.Contains(refName, StringComparison.Ordinal) || !l.Contains("refs/", StringComparison.Ordinal)).ToList();
+        if (relevant.Count == 0) return "";
+        var text = string.Join(" ", relevant);
+        return ": " + (text.Length > 600 ? text[..600] + "…" : text);
+    }
+
+    private static string LastLines(string text)
+    {
+        var lines = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        return lines.Count == 0 ? "(no message)" : string.Join(" ", lines.TakeLast(3));
     }
 
     private static string Describe(string? sha) => sha is null ? "no ref" : PlannedPush.Short(sha);

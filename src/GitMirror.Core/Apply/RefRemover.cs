@@ -37,8 +37,7 @@ public sealed class RefRemover(IMirrorLog log)
             if (current.ShaOf(side) is not { } sha) continue;
             var target = RemoteEndpoint.For(pair, side);
             log.Verbose($"[{pair.Name}] Deleting {current.Ref} ({PlannedPush.Short(sha)}) on {target.Description}");
-            var report = await Task.Run(() => _pusher.Push(locked.Cache, target, [new PlannedPush(current.Ref, side, sha, null)], cancellationToken), cancellationToken)
-                .ConfigureAwait(false);
+            var report = await _pusher.PushAsync(locked.Cache, target, [new PlannedPush(current.Ref, side, sha, null)], cancellationToken).ConfigureAwait(false);
             var update = report.Updates[0];
             updates.Add(update);
             if (update.Succeeded) continue;

@@ -88,7 +88,7 @@ public sealed class CiFilesInstaller : ICiFilesInstaller
         if (tip is not null && !cache.Contains(tip))
         {
             // The sync transfers nothing for refs already equal on both sides; the cache may lack the tip.
-            await Task.Run(() => cache.Fetch(github, [refName], ct), ct).ConfigureAwait(false);
+            await cache.FetchAsync(github, [refName], ct).ConfigureAwait(false);
         }
         var parent = tip is null ? null : cache.Repository.Lookup<Commit>(tip);
         if (tip is not null && parent is null)

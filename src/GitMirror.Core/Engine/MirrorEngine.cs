@@ -55,7 +55,7 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
             foreach (var group in approved.GroupBy(p => p.Target))
             {
                 var target = RemoteEndpoint.For(pair, group.Key);
-                var pushed = await Task.Run(() => _pusher.Push(cache, target, group.ToList(), cancellationToken), cancellationToken).ConfigureAwait(false);
+                var pushed = await _pusher.PushAsync(cache, target, group.ToList(), cancellationToken).ConfigureAwait(false);
                 updates.AddRange(pushed.Updates);
                 pushFailure ??= pushed.Failure;
             }

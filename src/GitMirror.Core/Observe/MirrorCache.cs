@@ -1,6 +1,7 @@
 using GitMirror.Core.Config;
 using GitMirror.Core.Plan;
 using GitMirror.Core.Unattended;
+using GitMirror.Core.Transport;
 using LibGit2Sharp;
 
 namespace GitMirror.Core.Observe;
@@ -76,21 +77,48 @@ public sealed class MirrorCache : IDisposable
 
     public bool Contains(string sha) => Repository.ObjectDatabase.Contains(new ObjectId(sha));
 
-    /// <summary>Fetches exactly the named refs of one side (no tags followed, nothing pruned).</summary>
-    public void Fetch(RemoteEndpoint endpoint, IEnumerable<string> refNames, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fetches exactly the named refs of one side into refs/mirror/&lt;side&gt;/ with the git CLI (protocol v2:
+    /// the server is asked for these refs only; no tags followed, nothing pruned). A ref deleted on the side
+    /// since it was listed is left out; a stale copy in the cache that blocks a ref's name is dropped:
+    /// whatever the cache holds never fails a sync.
+    /// </summary>
+    public async Task FetchAsync(RemoteEndpoint endpoint, IEnumerable<string> refNames, CancellationToken cancellationToken)
     {
-        var refspecs = refNames.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}").ToList();
-        if (refspecs.Count == 0) return;
-        var options = new FetchOptions
+        var wanted = new List<string>(refNames);
+        var clearedNamespace = false;
+        while (wanted.Count > 0)
         {
-            TagFetchMode = TagFetchMode.None,
-            Prune = false,
-            // Returning false cancels the transfer: the only way to stop libgit2 mid-fetch.
-            OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
-            OnProgress = _ => !cancellationToken.IsCancellationRequested,
-        };
-        endpoint.Run(() => Commands.Fetch(Repository, RemoteName(endpoint.Side), refspecs, options, logMessage: null), cancellationToken);
-        cancellationToken.ThrowIfCancellationRequested();
+            var refspecs = string.Concat(wanted.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}\n"));
+            var result = await endpoint.RunGitAsync(Path,
+                ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
+                 "--no-show-forced-updates", "--no-recurse-submodules", "--stdin"],
+                [], refspecs, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded) return;
+
+            var missing = System.Text.RegularExpressions.Regex.Match(result.StandardError, "couldn't find remote ref (\\S+)");
+            if (missing.Success && wanted.Remove(missing.Groups[1].Value)) continue; // deleted since it was listed
+            if (!clearedNamespace && result.StandardError.Contains("cannot lock ref", StringComparison.Ordinal))
+            {
+                // A name in the cache (left by an older version or a killed run) blocks one being fetched:
+                // the copies are only names for objects the cache keeps anyway.
+                ForgetAll(endpoint.Side);
+                clearedNamespace = true;
+                continue;
+            }
+            throw endpoint.GitFailure(result) ?? new GitTransportException(TransportFailureKind.Protocol,
+                $"{endpoint.Description}: fetching into the cache failed: {result.StandardError.Trim()}");
+        }
+    }
+
+    /// <summary>Drops every cached copy of a side's refs (the objects stay).</summary>
+    private void ForgetAll(MirrorSide side)
+    {
+        var prefix = $"refs/mirror/{RemoteName(side)}/";
+        foreach (var local in Repository.Refs.Where(r => r.CanonicalName.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        {
+            Repository.Refs.Remove(local);
+        }
     }
 
     /// <summary>
@@ -111,13 +139,6 @@ public sealed class MirrorCache : IDisposable
         }
     }
 
-    /// <summary>Points the cache's copy of a side's ref at <paramref name="sha"/> (which the cache holds).</summary>
-    public string Pin(MirrorSide side, string refName, string sha)
-    {
-        var local = LocalRefFor(side, refName);
-        Repository.Refs.Add(local, new ObjectId(sha), allowOverwrite: true);
-        return local;
-    }
 
     /// <summary>How two different commits relate; null when either is not a commit.</summary>
     public BranchHistory? HistoryOf(string githubSha, string gitlabSha)

@@ -34,11 +34,11 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
             if (needed.Count == 0) continue;
 
             log.Verbose($"[{pair.Name}] Fetching {needed.Count} refs from {endpoint.Description}");
-            await WithRetry(endpoint, ct => Task.Run(() =>
+            await WithRetry(endpoint, async ct =>
             {
-                cache.Fetch(endpoint, needed, ct);
+                await cache.FetchAsync(endpoint, needed, ct).ConfigureAwait(false);
                 return true;
-            }, ct), cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
             fetched += needed.Count;
 
             // A ref may have moved between listing and fetching: what was fetched is the newer truth.

@@ -17,10 +17,13 @@ public sealed class RemoteEndpoint
     private RemoteEndpoint(MirrorSide side, string path, string url, string tokenEnv)
     {
         Side = side;
+        _path = path;
         Url = url;
         TokenEnv = tokenEnv;
         Description = $"{side} ({path})";
     }
+
+    private readonly string _path;
 
     /// <summary>Exception.Data key naming the host a failure came from (for the auth circuit breaker).</summary>
     public const string HostKey = "GitMirror.Host";
@@ -36,6 +39,9 @@ public sealed class RemoteEndpoint
     public string Description { get; }
 
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>This side with another idle timeout.</summary>
+    public RemoteEndpoint WithTimeout(TimeSpan timeout) => new(Side, _path, Url, TokenEnv) { Timeout = timeout };
 
     public bool IsHttp => Url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
         || Url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
@@ -71,7 +77,9 @@ public sealed class RemoteEndpoint
             {
                 // Protocol v2 ls-refs limited to heads and tags: a big GitHub repository's
                 // thousands of refs/pull/* are never sent.
-                var refs = await new HttpRefLister().ListAsync(Url, Credential(), Timeout, cancellationToken, Description).ConfigureAwait(false);
+                var (refs, answeredAt) = await new HttpRefLister().ListWithLocationAsync(Url, Credential(), Timeout, cancellationToken, Description)
+                    .ConfigureAwait(false);
+                ResolvedUrls[Url] = answeredAt;
                 return refs.Where(r => MirrorRefNames.IsMirrored(r.Key)).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
             }
             catch (GitTransportException e)
@@ -89,6 +97,98 @@ public sealed class RemoteEndpoint
             .OfType<DirectReference>()
             .Where(r => MirrorRefNames.IsMirrored(r.CanonicalName))
             .ToDictionary(r => r.CanonicalName, r => r.TargetIdentifier, StringComparer.Ordinal), cancellationToken);
+    }
+
+    /// <summary>Clone URL → the URL that answered it (after same-origin redirects), for the git CLI, which follows none.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> ResolvedUrls = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The URL git is given: for http(s), where the side answered when its refs were listed (a same-origin
+    /// redirect already followed, so git needs to follow none and the token cannot go elsewhere); for a
+    /// local side, its path.
+    /// </summary>
+    public async Task<string> GitUrlAsync(CancellationToken cancellationToken)
+    {
+        if (!IsHttp) return Uri.TryCreate(Url, UriKind.Absolute, out var uri) && uri.IsFile ? Url : System.IO.Path.GetFullPath(Url);
+        if (!ResolvedUrls.TryGetValue(Url, out var resolved))
+        {
+            await ListRefsAsync(cancellationToken).ConfigureAwait(false);
+            resolved = ResolvedUrls[Url];
+        }
+        return resolved;
+    }
+
+    /// <summary>
+    /// git's settings for talking to this side: the token as an Authorization header scoped to the
+    /// side's origin (environment only, never an argument or a file), no redirects, and the idle
+    /// timeout as curl's low-speed limit.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> GitConfig(string gitUrl)
+    {
+        var config = new List<KeyValuePair<string, string>>();
+        if (!IsHttp) return config;
+        var seconds = Math.Max(1, (int)Math.Ceiling(Timeout.TotalSeconds));
+        config.Add(new("http.followRedirects", "false"));
+        config.Add(new("http.lowSpeedLimit", "1000"));
+        config.Add(new("http.lowSpeedTime", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (Credential() is { } credential)
+        {
+            var origin = new Uri(gitUrl).GetLeftPart(UriPartial.Authority) + "/";
+            config.Add(new($"http.{origin}.extraHeader", "Authorization: " + credential.ToAuthorizationHeaderValue()));
+        }
+        return config;
+    }
+
+    /// <summary>
+    /// Runs a git command that talks to this side (fetch into the cache, push from it): <paramref name="arguments"/>
+    /// with the side's URL appended, then <paramref name="refspecs"/>. Failures to reach the side are a typed
+    /// GitTransportException; a result with per-ref answers (a push's porcelain) is returned for the caller to read.
+    /// </summary>
+    public async Task<GitProcessResult> RunGitAsync(string repository, IReadOnlyList<string> arguments, IReadOnlyList<string> refspecs,
+        string? standardInput, CancellationToken cancellationToken)
+    {
+        if (LocalPath is { } local && !Directory.Exists(local))
+        {
+            throw Explain(new GitTransportException(TransportFailureKind.NotFound, $"{Description}: repository not found: {local} does not exist"));
+        }
+        var url = await GitUrlAsync(cancellationToken).ConfigureAwait(false);
+        var result = await GitProcess.RunAsync(repository, [.. arguments, url, .. refspecs], GitConfig(url), standardInput, cancellationToken)
+            .ConfigureAwait(false);
+        if (!result.Succeeded && result.StandardError.Contains("returned error: 30", StringComparison.Ordinal))
+        {
+            // Moved since it was listed: list again (which follows or reports the move) before the next try.
+            ResolvedUrls.TryRemove(Url, out _);
+        }
+        return result;
+    }
+
+    /// <summary>A typed failure for a git command that could not talk to this side; null when its stderr shows no such failure.</summary>
+    public GitTransportException? GitFailure(GitProcessResult result)
+    {
+        if (result.Succeeded) return null;
+        var fatal = result.StandardError.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)
+            .LastOrDefault(l => l.StartsWith("fatal:", StringComparison.Ordinal) || l.StartsWith("error:", StringComparison.Ordinal))
+            ?? result.StandardError.Trim();
+        var status = System.Text.RegularExpressions.Regex.Match(result.StandardError, @"returned error: (\d{3})");
+        var code = status.Success ? int.Parse(status.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : (int?)null;
+        var text = result.StandardError;
+        var (kind, what) = code switch
+        {
+            401 => (TransportFailureKind.Authentication, "the server refused the token (HTTP 401)"),
+            403 => (TransportFailureKind.Permission, "access denied (HTTP 403); the token may lack a scope or access to this repository"),
+            404 => (TransportFailureKind.NotFound, "repository not found (HTTP 404), or the token cannot see it"),
+            429 => (TransportFailureKind.RateLimited, "rate limited (HTTP 429)"),
+            >= 300 and < 400 => (TransportFailureKind.Moved, $"the repository answered with a redirect (HTTP {code}); list it again or update the url in the config file"),
+            >= 500 => (TransportFailureKind.Server, $"server error (HTTP {code})"),
+            _ when Mentions(text, "Operation too slow", "timed out", "Timeout was reached") => (TransportFailureKind.Timeout,
+                $"no progress from the server within {Timeout.TotalSeconds:0.#} s"),
+            _ when Mentions(text, "not found", "does not appear to be a git repository", "does not exist") => (TransportFailureKind.NotFound, "repository not found"),
+            _ when Mentions(text, "Could not resolve", "Failed to connect", "Connection refused", "Connection reset", "early EOF",
+                "hung up unexpectedly", "unexpected disconnect", "RPC failed", "Empty reply", "transfer closed", "Recv failure", "Send failure")
+                => (TransportFailureKind.Unreachable, "cannot reach the repository"),
+            _ => ((TransportFailureKind?)null, ""),
+        };
+        return kind is { } k ? Explain(new GitTransportException(k, $"{Description}: {what}: {fatal}", code)) : null;
     }
 
     /// <summary>

@@ -19,8 +19,9 @@ internal sealed class GitHttpExchange : IDisposable
     {
         AutomaticDecompression = DecompressionMethods.All,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        // .NET drops the Authorization header when following a redirect to another host.
-        AllowAutoRedirect = true,
+        // Redirects are ours to follow (FollowAsync): .NET would drop the Authorization header on every
+        // redirect and turn a redirected POST into a GET, so a moved project would read as a refused token.
+        AllowAutoRedirect = false,
     })
     {
         Timeout = System.Threading.Timeout.InfiniteTimeSpan,
@@ -62,7 +63,51 @@ internal sealed class GitHttpExchange : IDisposable
         }
     }
 
+    /// <summary>The URL that answered, after same-origin redirects (the one requested when there were none).</summary>
+    public string FinalUrl { get; private set; } = "";
+
+    /// <summary>How many redirects a request may follow (git's curl allows more; a forge needs one).</summary>
+    private const int MaxRedirects = 5;
+
     private async Task StartAsync(string url, string service, ReadOnlyMemory<byte>? body, string? gitProtocol)
+    {
+        FinalUrl = url;
+        for (var redirects = 0; ; redirects++)
+        {
+            await SendOnceAsync(FinalUrl, service, body, gitProtocol);
+            if (RedirectTarget(_response!) is not { } location) break;
+            _response!.Dispose();
+            _response = null;
+            // The token may only go back to where it was configured for: same scheme, host and port.
+            if (!SameOrigin(new Uri(FinalUrl), location))
+            {
+                throw Fail(new GitTransportException(TransportFailureKind.Moved,
+                    $"{_scope.RemoteDescription}: the repository moved to {Describe(location)} (a redirect to another host); " +
+                    "no token was sent there. Update the url (or the repository path) in the config file.",
+                    (int)HttpStatusCode.MovedPermanently));
+            }
+            if (redirects == MaxRedirects)
+            {
+                throw Fail(new GitTransportException(TransportFailureKind.Protocol,
+                    $"{_scope.RemoteDescription}: more than {MaxRedirects} redirects (last to {Describe(location)})."));
+            }
+            FinalUrl = location.AbsoluteUri;
+        }
+
+        if (FailureForStatus(_response!) is { } statusFailure) throw Fail(statusFailure);
+        var expectedType = body is null ? $"application/x-{service}-advertisement" : $"application/x-{service}-result";
+        var contentType = _response!.Content.Headers.ContentType?.MediaType;
+        if (!string.Equals(contentType, expectedType, StringComparison.OrdinalIgnoreCase))
+        {
+            // A login page, a proxy's error page or a dumb HTTP server: not something libgit2 should parse.
+            throw Fail(new GitTransportException(TransportFailureKind.Protocol,
+                $"{_scope.RemoteDescription}: not a smart git HTTP answer (HTTP {(int)_response.StatusCode}, content type '{contentType}').",
+                (int)_response.StatusCode));
+        }
+        _body = await _response.Content.ReadAsStreamAsync(_linked.Token);
+    }
+
+    private async Task SendOnceAsync(string url, string service, ReadOnlyMemory<byte>? body, string? gitProtocol)
     {
         using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, url);
         var expectedType = body is null ? $"application/x-{service}-advertisement" : $"application/x-{service}-result";
@@ -84,17 +129,28 @@ internal sealed class GitHttpExchange : IDisposable
         {
             throw Fail(failure);
         }
+    }
 
-        if (FailureForStatus(_response) is { } statusFailure) throw Fail(statusFailure);
-        var contentType = _response.Content.Headers.ContentType?.MediaType;
-        if (!string.Equals(contentType, expectedType, StringComparison.OrdinalIgnoreCase))
-        {
-            // A login page, a proxy's error page or a dumb HTTP server: not something libgit2 should parse.
-            throw Fail(new GitTransportException(TransportFailureKind.Protocol,
-                $"{_scope.RemoteDescription}: not a smart git HTTP answer (HTTP {(int)_response.StatusCode}, content type '{contentType}').",
-                (int)_response.StatusCode));
-        }
-        _body = await _response.Content.ReadAsStreamAsync(_linked.Token);
+    /// <summary>Where a 301/302/303/307/308 points (absolute); null for any other answer.</summary>
+    private static Uri? RedirectTarget(HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location) return null;
+        return location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location);
+    }
+
+    /// <summary>Same scheme, host and port: the only place a token may go.</summary>
+    internal static bool SameOrigin(Uri configured, Uri other) =>
+        string.Equals(configured.Scheme, other.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(configured.IdnHost, other.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && configured.Port == other.Port;
+
+    /// <summary>A redirect target fit for a message: no user info, no query.</summary>
+    internal static string Describe(Uri location)
+    {
+        var path = location.AbsolutePath;
+        if (path.EndsWith("/info/refs", StringComparison.Ordinal)) path = path[..^"/info/refs".Length];
+        return $"{location.Scheme}://{location.Host}{(location.IsDefaultPort ? "" : $":{location.Port}")}{path}";
     }
 
     /// <summary>Reads the next bytes of the response body; 0 at its end.</summary>

@@ -19,6 +19,11 @@ public enum TransportFailureKind
     Server,
     /// <summary>The server said something that is not the git protocol.</summary>
     Protocol,
+    /// <summary>
+    /// The repository answers from another host, scheme or port (a redirect): a configuration error.
+    /// No token is sent there; never retried, never counted as a refused token.
+    /// </summary>
+    Moved,
 }
 
 /// <summary>

@@ -23,7 +23,16 @@ public sealed class HttpRefLister
     /// <exception cref="GitTransportException">The server refused, failed, timed out or did not speak git.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<IReadOnlyDictionary<string, string>> ListAsync(string url, GitCredential? credential, TimeSpan timeout,
-        CancellationToken cancellationToken, string? remoteDescription = null)
+        CancellationToken cancellationToken, string? remoteDescription = null) =>
+        (await ListWithLocationAsync(url, credential, timeout, cancellationToken, remoteDescription)).Refs;
+
+    /// <summary>
+    /// <see cref="ListAsync"/>, and the clone URL that answered: <paramref name="url"/>, or where a
+    /// same-origin redirect led (a renamed project). A redirect to another origin is a
+    /// <see cref="TransportFailureKind.Moved"/> failure, and the token is not sent there.
+    /// </summary>
+    public async Task<(IReadOnlyDictionary<string, string> Refs, string Url)> ListWithLocationAsync(string url, GitCredential? credential,
+        TimeSpan timeout, CancellationToken cancellationToken, string? remoteDescription = null)
     {
         var scope = TransportScope.Detached(credential, timeout, cancellationToken,
             remoteDescription ?? HttpSmartSubtransport.DescribeUrl(url));
@@ -32,6 +41,7 @@ public sealed class HttpRefLister
         using (var advertisement = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/info/refs?service={Service}", Service,
             body: null, gitProtocol: "version=2"))
         {
+            baseUrl = BaseOf(advertisement.FinalUrl) ?? baseUrl;
             var (first, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription);
             if (first is not null && first.StartsWith("# service=", StringComparison.Ordinal))
             {
@@ -41,7 +51,7 @@ public sealed class HttpRefLister
             }
             if (first != "version 2")
             {
-                return await ParseV0AdvertisementAsync(advertisement, scope, first);
+                return (await ParseV0AdvertisementAsync(advertisement, scope, first), baseUrl);
             }
             var capabilities = new List<string>();
             await ReadUntilFlushAsync(advertisement, scope, capabilities.Add);
@@ -67,7 +77,14 @@ public sealed class HttpRefLister
             var parts = line.Split(' ');
             if (parts.Length >= 2) AddIfMirrored(refs, parts[1], parts[0]);
         });
-        return refs;
+        return (refs, baseUrl);
+    }
+
+    /// <summary>The clone URL of an advertisement's URL (…/repo.git/info/refs?service=…); null when it is not one.</summary>
+    private static string? BaseOf(string advertisementUrl)
+    {
+        var end = advertisementUrl.IndexOf("/info/refs", StringComparison.Ordinal);
+        return end > 0 ? advertisementUrl[..end] : null;
     }
 
     /// <summary>

@@ -79,6 +79,7 @@ internal static class MirrorErrors
         TransportFailureKind.RateLimited => ("MirrorRateLimited", ErrorCategory.LimitsExceeded),
         TransportFailureKind.Timeout => ("MirrorRemoteTimeout", ErrorCategory.OperationTimeout),
         TransportFailureKind.Unreachable => ("MirrorRemoteUnreachable", ErrorCategory.ConnectionError),
+        TransportFailureKind.Moved => ("MirrorRepositoryMoved", ErrorCategory.InvalidData),
         _ => ("MirrorRemoteError", ErrorCategory.ProtocolError),
     };
 

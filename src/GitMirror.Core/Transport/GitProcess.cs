@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace GitMirror.Core.Transport;
+
+/// <summary>What a git command printed and how it ended.</summary>
+public sealed record GitProcessResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>
+/// Runs the git CLI, which moves the bytes of every fetch and push: protocol v2, multi-threaded pack
+/// building, streaming both ways, so memory stays bounded whatever the repository's size.
+/// git runs with none of the user's or the system's configuration (no credential helpers, no
+/// prompts, no hooks, no tracing that could print a header), with the settings it is given only
+/// through its environment: a token never appears in a process's arguments. Cancelling kills the
+/// whole process tree (git, git-remote-http, pack-objects) at once.
+/// </summary>
+public static class GitProcess
+{
+    /// <summary>How much of stdout or stderr is kept; the rest is dropped (porcelain output is one line a ref).</summary>
+    private const int MaxCapturedChars = 4 * 1024 * 1024;
+
+    /// <summary>The git executable: GITMIRROR_GIT when set (a git in an unusual place), else "git" from PATH.</summary>
+    public static string Executable { get; } = Environment.GetEnvironmentVariable("GITMIRROR_GIT") is { Length: > 0 } git ? git : "git";
+
+    /// <summary>
+    /// Runs <c>git <paramref name="arguments"/></c> in <paramref name="repository"/> (null: no repository)
+    /// with <paramref name="config"/> as configuration (passed as GIT_CONFIG_KEY_n/VALUE_n).
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled; the process tree is gone when this is thrown.</exception>
+    /// <exception cref="GitTransportException">git could not be started.</exception>
+    public static async Task<GitProcessResult> RunAsync(string? repository, IReadOnlyList<string> arguments,
+        IReadOnlyList<KeyValuePair<string, string>> config, string? standardInput, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        if (repository is not null)
+        {
+            start.ArgumentList.Add("--git-dir");
+            start.ArgumentList.Add(repository);
+        }
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        Isolate(start.Environment, config);
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new GitTransportException(TransportFailureKind.Protocol,
+                $"cannot run git ('{Executable}'): {e.Message}. GitMirror needs the git CLI 2.39 or later on PATH (or GITMIRROR_GIT).", inner: e);
+        }
+
+        await using var kill = cancellationToken.Register(() => KillTree(process));
+        var stdout = CaptureAsync(process.StandardOutput);
+        var stderr = CaptureAsync(process.StandardError);
+        try
+        {
+            if (standardInput is not null) await process.StandardInput.WriteAsync(standardInput).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // git exited before reading all of it; its exit code and stderr say why.
+        }
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        var result = new GitProcessResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+        cancellationToken.ThrowIfCancellationRequested();
+        return result;
+    }
+
+    /// <summary>
+    /// Leaves git nothing of the caller's environment that could change what it does or print a
+    /// secret (GIT_DIR, GIT_TRACE_CURL, GIT_ASKPASS, GIT_CONFIG_*…), and gives it only our settings.
+    /// </summary>
+    private static void Isolate(IDictionary<string, string?> environment, IReadOnlyList<KeyValuePair<string, string>> config)
+    {
+        foreach (var name in environment.Keys.Where(k => k.StartsWith("GIT_", StringComparison.OrdinalIgnoreCase)
+                     || k.Equals("SSH_ASKPASS", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            environment.Remove(name);
+        }
+        environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        environment["GIT_TERMINAL_PROMPT"] = "0";
+        environment["GIT_ASKPASS"] = "";
+        environment["GIT_NO_REPLACE_OBJECTS"] = "1";
+        environment["LC_ALL"] = "C"; // messages we recognise ("couldn't find remote ref") are not translated
+        environment["LANGUAGE"] = "C";
+
+        var settings = BaseConfig.Concat(config).ToList();
+        environment["GIT_CONFIG_COUNT"] = settings.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        for (var i = 0; i < settings.Count; i++)
+        {
+            environment[$"GIT_CONFIG_KEY_{i}"] = settings[i].Key;
+            environment[$"GIT_CONFIG_VALUE_{i}"] = settings[i].Value;
+        }
+    }
+
+    /// <summary>Settings of every git GitMirror runs; they override the cache repository's own config too.</summary>
+    private static readonly KeyValuePair<string, string>[] BaseConfig =
+    [
+        new("credential.helper", ""),       // an empty value clears any helper list: never ask one, never store in one
+        new("core.askPass", ""),
+        new("core.hooksPath", "/dev/null"), // no hook of the cache repository runs
+        new("protocol.version", "2"),
+        new("gc.auto", "0"),                // consolidation is ours (MirrorCache.Consolidate), never in the middle of a sync
+        new("maintenance.auto", "false"),
+        new("fetch.writeCommitGraph", "false"),
+        new("advice.pushUpdateRejected", "false"),
+    ];
+
+    private static async Task<string> CaptureAsync(StreamReader reader)
+    {
+        var text = new StringBuilder();
+        var buffer = new char[16 * 1024];
+        int read;
+        while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        {
+            if (text.Length < MaxCapturedChars) text.Append(buffer, 0, Math.Min(read, MaxCapturedChars - text.Length));
+        }
+        return text.ToString();
+    }
+
+    private static void KillTree(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // exiting right now
+        }
+    }
+}

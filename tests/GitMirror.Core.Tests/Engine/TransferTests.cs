@@ -1,0 +1,344 @@
+using System.Diagnostics;
+using System.Text;
+using GitMirror.Core.Apply;
+using GitMirror.Core.Config;
+using GitMirror.Core.Engine;
+using GitMirror.Core.Observe;
+using GitMirror.Core.Plan;
+using GitMirror.Core.Transport;
+using GitMirror.Testing;
+using Microsoft.AspNetCore.Http;
+using Xunit;
+
+namespace GitMirror.Core.Tests.Engine;
+
+/// <summary>
+/// Fetches and pushes through the git CLI against the real smart-HTTP server: leases, atomic
+/// per-side pushes, refusals with the server's words, retries, redirects, timeouts, cancellation
+/// and where the token may (and may not) appear.
+/// </summary>
+public sealed class TransferTests : IDisposable
+{
+    private readonly HttpMirrorWorld _http = new();
+    private MirrorWorld World => _http.World;
+    private GitHttpServer Server => _http.Server;
+
+    public void Dispose() => _http.Dispose();
+
+    private MirrorPair Pair(string name = "app") => ConfigLoader.Load(World.ConfigPath).Pairs.Single(p => p.Name == name);
+
+    private static Task<SyncOutcome> Sync(MirrorPair pair, CancellationToken cancellationToken = default) =>
+        new MirrorEngine(NullMirrorLog.Instance).SyncAsync(pair, _ => true, cancellationToken);
+
+    private static bool IsReceivePack(HttpContext context, string side, string method) =>
+        context.Request.Method == method && context.Request.Path.Value!.Contains($"/{side}/")
+        && (context.Request.Query["service"] == "git-receive-pack" || context.Request.Path.Value.EndsWith("/git-receive-pack"));
+
+    private int ReceivePackPosts(string side) =>
+        Server.Requests.Count(r => r.Method == "POST" && r.Service == "git-receive-pack" && r.PathAndQuery.Contains($"/{side}/"));
+
+    [Fact]
+    public async Task A_target_moved_between_observe_and_push_is_not_overwritten_and_the_other_refs_still_go()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(1);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        var ahead = github.Commit("main");
+        var feature = github.Commit("feature", from: main);
+        var users = gitlab.Commit("main", from: main); // a user's push to GitLab after we read it
+        RepoBuilder.SetRef(gitlab.BarePath, "refs/heads/main", main);
+        Server.Intercept = context =>
+        {
+            if (IsReceivePack(context, "gitlab", "GET")) RepoBuilder.SetRef(gitlab.BarePath, "refs/heads/main", users);
+            return Task.FromResult(false);
+        };
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Failed, outcome.Result.Status);
+        var lost = Assert.Single(outcome.Result.Updates, u => !u.Succeeded);
+        Assert.Equal("refs/heads/main", lost.Ref);
+        Assert.Contains("moved on GitLab (group/app) since it was read", lost.Message);
+        Assert.Contains($"expected {PlannedPush.Short(main)}, found {PlannedPush.Short(users)}", lost.Message);
+        Assert.Equal(users, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.Equal(feature, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/feature"]);
+        Assert.NotEqual(ahead, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+    }
+
+    [Fact]
+    public async Task A_side_gets_one_atomic_push_and_a_refused_ref_holds_back_no_other()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(1);
+        github.Commit("protected", from: main);
+        github.Commit("feature", from: main);
+        github.Tag("v1", main, "one");
+        HttpMirrorWorld.InstallHook(gitlab.BarePath, "update",
+            "#!/bin/sh\ncase \"$1\" in refs/heads/protected) echo 'GH013: Repository rule violations found for refs/heads/protected.' >&2; exit 1;; esac\nexit 0\n");
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Failed, outcome.Result.Status);
+        var refused = Assert.Single(outcome.Result.Updates, u => !u.Succeeded);
+        Assert.Equal("refs/heads/protected", refused.Ref);
+        Assert.Contains("rejected by GitLab (group/app): hook declined", refused.Message);
+        Assert.Contains("GH013: Repository rule violations found", refused.Message);
+        Assert.Equal(["refs/heads/feature", "refs/heads/main", "refs/tags/v1"], RepoBuilder.Refs(gitlab.BarePath).Keys.Order().ToArray());
+        // The atomic push was refused whole; the second went without the refused ref.
+        Assert.Equal(2, ReceivePackPosts("gitlab"));
+
+        Server.ClearRequests();
+        github.Commit("main");
+        github.Commit("feature");
+        File.Delete(Path.Combine(gitlab.BarePath, "hooks", "update"));
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        Assert.Equal(1, ReceivePackPosts("gitlab")); // three refs, one push
+    }
+
+    [Fact]
+    public async Task A_push_that_failed_before_reaching_the_server_is_retried_once()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(2);
+        var failed = 0;
+        Server.Intercept = async context =>
+        {
+            if (!IsReceivePack(context, "gitlab", "POST") || Interlocked.Increment(ref failed) > 1) return false;
+            context.Response.StatusCode = 502;
+            await context.Response.WriteAsync("bad gateway");
+            return true;
+        };
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.Equal(main, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.Equal(2, ReceivePackPosts("gitlab"));
+    }
+
+    [Fact]
+    public async Task A_push_whose_outcome_is_unknown_is_re_observed_not_repeated()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(2);
+        Server.Intercept = context =>
+        {
+            if (!IsReceivePack(context, "gitlab", "POST")) return Task.FromResult(false);
+            // The server applies the update, then the connection breaks before it can say so.
+            Git.Run(gitlab.BarePath, "fetch", "--quiet", github.BarePath, $"{main}:refs/heads/main");
+            context.Abort();
+            return Task.FromResult(true);
+        };
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        var update = Assert.Single(outcome.Result.Updates);
+        Assert.Equal((true, "already on GitLab"), (update.Succeeded, update.Message));
+        // Read again (a listing), not pushed again: one advertisement of receive-pack. (curl itself may
+        // resend a request that died on a reused connection; the server's old-value check guards that.)
+        Assert.Equal(1, Server.Requests.Count(r => r.Method == "GET" && r.Service == "git-receive-pack" && r.PathAndQuery.Contains("/gitlab/")));
+    }
+
+    [Fact]
+    public async Task A_same_origin_redirect_is_followed_and_git_talks_to_the_new_place()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(1);
+        World.GitLabUrl = Server.BaseUrl + "/renamed";
+        World.WriteConfig();
+        Server.Intercept = context => Redirect(context, "/renamed/", Server.BaseUrl + "/gitlab/");
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.Equal(main, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.Equal(0, Server.AuthFailures);
+        Assert.All(Server.Requests.Where(r => r.PathAndQuery.StartsWith("/renamed/")), r => Assert.Equal(301, r.StatusCode));
+        Assert.Equal(1, ReceivePackPosts("gitlab"));
+    }
+
+    [Fact]
+    public async Task A_redirect_to_another_host_is_a_configuration_error_that_never_trips_the_breaker_or_gets_the_token()
+    {
+        for (var i = 0; i < 4; i++) World.AddPair($"app{i}").GitHub.Commits(1);
+        World.GitLabUrl = Server.BaseUrl + "/renamed";
+        World.WriteConfig();
+        var elsewhere = Server.BaseUrl.Replace("127.0.0.1", "localhost") + "/gitlab/";
+        var tokensSeenElsewhere = 0;
+        Server.Intercept = context =>
+        {
+            if (context.Request.Host.Host == "localhost" && context.Request.Headers.Authorization.Count > 0) Interlocked.Increment(ref tokensSeenElsewhere);
+            return Redirect(context, "/renamed/", elsewhere);
+        };
+        var pairs = ConfigLoader.Load(World.ConfigPath).Pairs;
+        var run = new SyncRun(pairs, new SyncRunOptions(), NullMirrorLog.Instance);
+
+        var outcomes = new List<SyncOutcome>();
+        foreach (var pair in pairs) outcomes.Add(await run.SyncAsync(pair, _ => true, CancellationToken.None));
+
+        Assert.All(outcomes, o =>
+        {
+            Assert.Equal(MirrorSyncStatus.Failed, o.Result.Status);
+            Assert.False(o.CircuitOpen);
+            Assert.Equal(TransportFailureKind.Moved, Assert.IsType<GitTransportException>(o.Failure).Kind);
+            Assert.Contains($"moved to {elsewhere}group/{o.Result.PairName}.git", o.Result.Error);
+            Assert.DoesNotContain("token", o.Result.Error!.Replace("no token was sent there", ""), StringComparison.OrdinalIgnoreCase);
+        });
+        Assert.Equal(0, tokensSeenElsewhere);
+        Assert.Equal(0, Server.AuthFailures);
+    }
+
+    private static async Task<bool> Redirect(HttpContext context, string from, string to)
+    {
+        var path = context.Request.Path.Value!;
+        if (!path.StartsWith(from, StringComparison.Ordinal)) return false;
+        context.Response.StatusCode = 301;
+        context.Response.Headers.Location = to + path[from.Length..] + context.Request.QueryString;
+        await context.Response.CompleteAsync();
+        return true;
+    }
+
+    [Fact]
+    public async Task The_token_is_in_no_process_argument_and_no_file_of_the_cache_while_git_runs()
+    {
+        var (github, _) = World.AddPair("app");
+        github.Commits(2);
+        using var pushing = new SemaphoreSlim(0);
+        using var release = new CancellationTokenSource();
+        Server.Intercept = async context =>
+        {
+            if (!IsReceivePack(context, "gitlab", "POST")) return false;
+            pushing.Release();
+            await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, release.Token).Token)
+                .ContinueWith(_ => { });
+            return false;
+        };
+
+        var sync = Sync(Pair());
+        Assert.True(await pushing.WaitAsync(TimeSpan.FromSeconds(60)), "the push never started");
+        var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{GitCredential.GitLabUserName}:{_http.GitLabToken}"));
+        var gitProcesses = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
+        {
+            string arguments;
+            try
+            {
+                arguments = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+            }
+            catch (IOException)
+            {
+                continue; // exited meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (arguments.Contains(World.CachePath)) gitProcesses++;
+            Assert.DoesNotContain(_http.GitLabToken, arguments);
+            Assert.DoesNotContain(_http.GitHubToken, arguments);
+            Assert.DoesNotContain(encoded, arguments);
+        }
+        Assert.True(gitProcesses > 0, "no git process of this sync was seen");
+        foreach (var file in Directory.EnumerateFiles(World.CachePath, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/objects/")))
+        {
+            var text = File.ReadAllText(file);
+            Assert.DoesNotContain("CANARY", text);
+            Assert.DoesNotContain(encoded, text);
+        }
+        release.Cancel();
+        Assert.Equal(MirrorSyncStatus.Synced, (await sync).Result.Status);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_large_push_ends_it_and_its_git_processes_within_a_second()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        github.Commits(1);
+        var big = new byte[24 * 1024 * 1024];
+        Random.Shared.NextBytes(big); // incompressible
+        var work = github.BarePath + ".work";
+        File.WriteAllBytes(Path.Combine(work, "big.bin"), big);
+        Git.Run(work, "add", "big.bin");
+        Git.Run(work, "commit", "--quiet", "-m", "big");
+        Git.Run(work, "push", "--quiet", "origin", "HEAD:refs/heads/main");
+        using var pushing = new SemaphoreSlim(0);
+        Server.Intercept = async context =>
+        {
+            if (!IsReceivePack(context, "gitlab", "POST")) return false;
+            // Read a little of the pack, then stall: the transfer is under way and stays so.
+            await context.Request.Body.ReadAsync(new byte[64 * 1024], context.RequestAborted);
+            pushing.Release();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
+            return true;
+        };
+        using var cancel = new CancellationTokenSource();
+
+        var sync = Sync(Pair(), cancel.Token);
+        Assert.True(await pushing.WaitAsync(TimeSpan.FromSeconds(120)), "the push never started");
+        var clock = Stopwatch.StartNew();
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sync);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed.TotalMilliseconds:0} ms");
+        Assert.Empty(ProcessesMentioning(World.CachePath));
+        Assert.Empty(ProcessesMentioning(Server.BaseUrl)); // git-remote-http
+        Assert.DoesNotContain("refs/heads/main", RepoBuilder.Refs(gitlab.BarePath).Keys);
+    }
+
+    private static List<int> ProcessesMentioning(string text)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(text)) found.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return found;
+    }
+
+    [Theory]
+    [InlineData("fetch")]
+    [InlineData("push")]
+    public async Task A_stalled_server_times_out(string operation)
+    {
+        var (github, _) = World.AddPair("app");
+        var main = github.Commits(1);
+        var service = operation == "fetch" ? "git-upload-pack" : "git-receive-pack";
+        var side = operation == "fetch" ? "github" : "gitlab";
+        Server.Intercept = async context =>
+        {
+            // Only git stalls; GitMirror's own listing (which finds where the side answers) gets through.
+            if (!context.Request.Path.Value!.Contains($"/{side}/") || !context.Request.Path.Value.EndsWith(service)
+                && context.Request.Query["service"] != service || context.Request.Headers.UserAgent.ToString().Contains("GitMirror")) return false;
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
+            return true;
+        };
+        var pair = Pair();
+        using var cache = MirrorCache.Open(pair);
+        var clock = Stopwatch.StartNew();
+
+        var failure = await Assert.ThrowsAsync<GitTransportException>(async () =>
+        {
+            if (operation == "fetch")
+            {
+                await cache.FetchAsync(RemoteEndpoint.For(pair, MirrorSide.GitHub).WithTimeout(TimeSpan.FromSeconds(2)), ["refs/heads/main"], CancellationToken.None);
+                return;
+            }
+            await cache.FetchAsync(RemoteEndpoint.For(pair, MirrorSide.GitHub), ["refs/heads/main"], CancellationToken.None);
+            var report = await new RefPusher(NullMirrorLog.Instance).PushAsync(cache, RemoteEndpoint.For(pair, MirrorSide.GitLab).WithTimeout(TimeSpan.FromSeconds(2)),
+                [new PlannedPush("refs/heads/main", MirrorSide.GitLab, null, main)], CancellationToken.None);
+            Assert.False(report.Updates[0].Succeeded);
+            throw report.Failure!;
+        });
+
+        Assert.Equal(TransportFailureKind.Timeout, failure.Kind);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+    }
+}
