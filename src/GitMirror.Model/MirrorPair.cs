@@ -34,6 +34,12 @@ public sealed class MirrorPair
     /// <summary>Name of the environment variable that holds the GitLab bot's token.</summary>
     public string GitLabTokenEnv { get; init; } = "GITLAB_TOKEN";
 
+    /// <summary>The largest push GitHub accepts (maxPushSize; GitHub refuses pushes over 2 GB): bigger ones are split.</summary>
+    public long GitHubMaxPushBytes { get; init; } = 2L << 30;
+
+    /// <summary>The largest push GitLab accepts (maxPushSize): bigger ones are split.</summary>
+    public long GitLabMaxPushBytes { get; init; } = 2L << 30;
+
     /// <summary>The cache directory (bare repositories, status and lock files).</summary>
     public required string CachePath { get; init; }
 
@@ -42,6 +48,8 @@ public sealed class MirrorPair
 
     /// <summary>The clone URL of one side.</summary>
     public string UrlOf(MirrorSide side) => side == MirrorSide.GitHub ? GitHubUrl : GitLabUrl;
+
+    public long MaxPushBytesOf(MirrorSide side) => side == MirrorSide.GitHub ? GitHubMaxPushBytes : GitLabMaxPushBytes;
 
     public override string ToString() => Name;
 }

@@ -33,7 +33,8 @@ public sealed class RefPusher(IMirrorLog log)
         GitTransportException? failure = null;
         try
         {
-            foreach (var batch in pushes.Chunk(MaxRefsPerPush))
+            var toPush = await StageAsync(cache, target, pushes, cancellationToken).ConfigureAwait(false);
+            foreach (var batch in toPush.Chunk(MaxRefsPerPush))
             {
                 failure ??= await PushBatchAsync(cache, target, batch, outcomes, cancellationToken).ConfigureAwait(false);
             }
@@ -59,6 +60,29 @@ public sealed class RefPusher(IMirrorLog log)
             };
         }).ToList();
         return new Report(updates, updates.All(u => u.Succeeded) ? null : failure, leaseBroken);
+    }
+
+    /// <summary>A history bigger than the side accepts goes out in steps first (see <see cref="PushStager"/>).</summary>
+    private async Task<IReadOnlyList<PlannedPush>> StageAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await new PushStager(log).StageAsync(cache, target, pushes, async (step, ct) =>
+            {
+                var outcomes = new Dictionary<string, RefOutcome>(StringComparer.Ordinal);
+                var failure = await PushBatchAsync(cache, target, [step], outcomes, ct).ConfigureAwait(false);
+                var done = failure is null && outcomes.TryGetValue(step.Ref, out var outcome) && outcome.Succeeded;
+                log.Verbose(done ? $"{target.Description}: step {step} pushed"
+                    : $"{target.Description}: step {step} failed ({failure?.Message ?? outcomes.GetValueOrDefault(step.Ref)?.Message}); pushing the rest whole");
+                return done;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitTransportException e) when (e.Kind == TransportFailureKind.Protocol)
+        {
+            log.Verbose($"{target.Description}: could not size the push ({e.Message}); pushing it whole");
+            return pushes;
+        }
     }
 
     /// <param name="Message">Null for a plain success (the caller words it).</param>

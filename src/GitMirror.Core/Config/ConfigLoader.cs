@@ -14,7 +14,7 @@ public static partial class ConfigLoader
     public const string DefaultFileName = "repos.yaml";
 
     private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos"];
-    private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv"];
+    private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "maxPushSize"];
     private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence"];
 
     /// <summary>The config path: -Path, else $GITMIRROR_CONFIG, else ./repos.yaml (relative to <paramref name="currentDirectory"/>).</summary>
@@ -124,6 +124,8 @@ public static partial class ConfigLoader
                 GitLabApi = gitlab.Api,
                 GitHubTokenEnv = github.TokenEnv,
                 GitLabTokenEnv = gitlab.TokenEnv,
+                GitHubMaxPushBytes = github.MaxPushBytes,
+                GitLabMaxPushBytes = gitlab.MaxPushBytes,
                 CachePath = cache,
             });
         }
@@ -250,7 +252,24 @@ public static partial class ConfigLoader
                     throw Error(envNode, $"{key}.tokenEnv", $"'{tokenEnv}' is not an environment variable name (name the variable, never put the token itself here)");
                 }
             }
-            return new ForgeSettings(url, api, tokenEnv);
+            var maxPush = Child(map, "maxPushSize") is { } sizeNode
+                ? ByteSize(sizeNode, $"{key}.maxPushSize")
+                : ForgeSettings.DefaultMaxPushBytes;
+            return new ForgeSettings(url, api, tokenEnv) { MaxPushBytes = maxPush };
+        }
+
+        /// <summary>"2g", "500m", "1536k" (powers of 1024, as git's own sizes) or plain bytes; at least 1m.</summary>
+        private long ByteSize(YamlNode node, string key)
+        {
+            var text = Scalar(node, key).Trim();
+            var match = Regex.Match(text, @"^(\d+)\s*([kmgKMG]?)(i?[bB])?$");
+            if (!match.Success || !long.TryParse(match.Groups[1].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            {
+                throw Error(node, key, $"'{text}' is not a size (write e.g. 2g, 500m or a number of bytes)");
+            }
+            var bytes = number * (match.Groups[2].Value.ToLowerInvariant() switch { "k" => 1L << 10, "m" => 1L << 20, "g" => 1L << 30, _ => 1L });
+            if (bytes < 1L << 20) throw Error(node, key, $"'{text}' is too small: a push needs at least 1m");
+            return bytes;
         }
 
         private string NormalizeUrl(string url, YamlNode node, string key, string configDir)

@@ -3,6 +3,12 @@ namespace GitMirror.Core.Config;
 /// <summary>Where one forge lives and which environment variable holds its bot's token.</summary>
 public sealed record ForgeSettings(string Url, string Api, string TokenEnv)
 {
+    /// <summary>GitHub refuses a push over 2 GB; GitMirror splits bigger ones (maxPushSize in a forge section).</summary>
+    public const long DefaultMaxPushBytes = 2L << 30;
+
+    /// <summary>The largest push this forge accepts: bigger histories go out in several pushes.</summary>
+    public long MaxPushBytes { get; init; } = DefaultMaxPushBytes;
+
     public static ForgeSettings GitHubDefault { get; } = new("https://github.com", "https://api.github.com", "GITHUB_TOKEN");
 
     public static ForgeSettings GitLabDefault { get; } = new("https://gitlab.com", "https://gitlab.com/api/v4", "GITLAB_TOKEN");

@@ -60,6 +60,7 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
                 pushFailure ??= pushed.Failure;
             }
 
+            await ConsolidateAsync(cache, cancellationToken).ConfigureAwait(false);
             var failed = updates.Where(u => !u.Succeeded).ToList();
             var status = failed.Count > 0 ? MirrorSyncStatus.Failed
                 : updates.Count > 0 ? MirrorSyncStatus.Synced
@@ -76,6 +77,18 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
         {
             log.Verbose($"[{pair.Name}] Failed: {e.Message}");
             return Outcome(MirrorSyncStatus.Failed, [], plan?.Diverged.Select(d => d.Ref).ToArray() ?? [], e.Message, e);
+        }
+
+        async Task ConsolidateAsync(MirrorCache cache, CancellationToken ct)
+        {
+            try
+            {
+                await cache.ConsolidateAsync(log, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.Verbose($"[{pair.Name}] Consolidating the cache failed (only speed is lost): {e.Message}");
+            }
         }
 
         SyncOutcome Outcome(MirrorSyncStatus status, IReadOnlyList<MirrorRefUpdate> updates, string[] diverged, string? error,

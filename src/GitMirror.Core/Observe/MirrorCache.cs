@@ -140,6 +140,44 @@ public sealed class MirrorCache : IDisposable
     }
 
 
+    /// <summary>Bytes of the cache's objects on disk (packs and loose objects): an upper bound for any push from it.</summary>
+    public long ObjectBytes()
+    {
+        var objects = System.IO.Path.Combine(Path, "objects");
+        if (!Directory.Exists(objects)) return 0;
+        return Directory.EnumerateFiles(objects, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith(".idx", StringComparison.Ordinal) && !f.EndsWith(".rev", StringComparison.Ordinal))
+            .Sum(f => new FileInfo(f).Length);
+    }
+
+    /// <summary>Packs the cache may hold before <see cref="ConsolidateAsync"/> rolls them up.</summary>
+    internal const int PackThreshold = 16;
+
+    /// <summary>Loose objects (small fetches unpack into them) allowed before they are packed, estimated as git gc does.</summary>
+    internal const int LooseThreshold = 1000;
+
+    /// <summary>
+    /// Keeps the cache small and fast: every fetch adds a pack or loose objects, so after a threshold
+    /// the small packs and the loose objects are rolled into bigger ones (a geometric repack: the big
+    /// old pack is left alone, so the cost stays proportional to what is new). Nothing is pruned; a
+    /// failure only costs speed and is never the sync's failure. Callers hold the pair's lock.
+    /// </summary>
+    public async Task<bool> ConsolidateAsync(IMirrorLog log, CancellationToken cancellationToken)
+    {
+        var packDir = System.IO.Path.Combine(Path, "objects", "pack");
+        var packs = Directory.Exists(packDir) ? Directory.EnumerateFiles(packDir, "*.pack").Count() : 0;
+        var sample = System.IO.Path.Combine(Path, "objects", "17");
+        var loose = Directory.Exists(sample) ? Directory.EnumerateFiles(sample).Count() * 256 : 0;
+        if (packs <= PackThreshold && loose <= LooseThreshold) return false;
+
+        log.Verbose($"Consolidating the cache {Path} ({packs} packs, about {loose} loose objects)");
+        var result = await GitProcess.RunAsync(Path, ["repack", "-d", "-q", "--geometric=2", "--no-write-bitmap-index"], [], null, cancellationToken)
+            .ConfigureAwait(false);
+        if (result.Succeeded) result = await GitProcess.RunAsync(Path, ["prune-packed", "-q"], [], null, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded) log.Verbose($"Consolidating the cache failed (only speed is lost): {result.StandardError.Trim()}");
+        return result.Succeeded;
+    }
+
     /// <summary>How two different commits relate; null when either is not a commit.</summary>
     public BranchHistory? HistoryOf(string githubSha, string gitlabSha)
     {

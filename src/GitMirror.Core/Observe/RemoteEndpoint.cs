@@ -41,7 +41,7 @@ public sealed class RemoteEndpoint
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
 
     /// <summary>This side with another idle timeout.</summary>
-    public RemoteEndpoint WithTimeout(TimeSpan timeout) => new(Side, _path, Url, TokenEnv) { Timeout = timeout };
+    public RemoteEndpoint WithTimeout(TimeSpan timeout) => new(Side, _path, Url, TokenEnv) { Timeout = timeout, MaxPushBytes = MaxPushBytes };
 
     public bool IsHttp => Url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
         || Url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
@@ -52,7 +52,13 @@ public sealed class RemoteEndpoint
         : Url;
 
     public static RemoteEndpoint For(MirrorPair pair, MirrorSide side) =>
-        new(side, pair.PathOf(side), pair.UrlOf(side), side == MirrorSide.GitHub ? pair.GitHubTokenEnv : pair.GitLabTokenEnv);
+        new(side, pair.PathOf(side), pair.UrlOf(side), side == MirrorSide.GitHub ? pair.GitHubTokenEnv : pair.GitLabTokenEnv)
+        {
+            MaxPushBytes = pair.MaxPushBytesOf(side),
+        };
+
+    /// <summary>The largest push this side accepts (the forge's maxPushSize); bigger histories go out in steps.</summary>
+    public long MaxPushBytes { get; init; } = Config.ForgeSettings.DefaultMaxPushBytes;
 
     /// <summary>The bot's credential for an http(s) side; a missing variable fails at once, naming it.</summary>
     public GitCredential? Credential()

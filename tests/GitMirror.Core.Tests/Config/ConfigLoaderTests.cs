@@ -78,6 +78,8 @@ public class ConfigLoaderTests
     [InlineData("github:\n  tokenEnv: ghp_abc-123\nrepos:\n  - github: a/b\n    gitlab: c/d\n", 2, 13, "github.tokenEnv", "not an environment variable name")]
     [InlineData("github:\n  url: https://bot:secret@github.com\nrepos:\n  - github: a/b\n    gitlab: c/d\n", 2, 8, "github.url", "must not hold credentials")]
     [InlineData("Repos:\n  - github: a/b\n    gitlab: c/d\n", 1, 1, "Repos", "did you mean 'repos'")]
+    [InlineData("gitlab:\n  maxPushSize: lots\nrepos:\n  - github: a/b\n    gitlab: c/d\n", 2, 16, "gitlab.maxPushSize", "not a size")]
+    [InlineData("github:\n  maxPushSize: 512k\nrepos:\n  - github: a/b\n    gitlab: c/d\n", 2, 16, "github.maxPushSize", "too small")]
     public void Bad_files_name_file_line_column_and_key(string yaml, int line, int column, string? key, string problem)
     {
         var e = Assert.Throws<MirrorConfigException>(() => ConfigLoader.Parse(yaml, File));
@@ -88,6 +90,16 @@ public class ConfigLoaderTests
         Assert.Contains(problem, e.Message);
         Assert.StartsWith($"{File}:{line}:", e.Message);
         Assert.DoesNotContain("secret", e.Message);
+    }
+
+    [Fact]
+    public void The_push_size_limit_defaults_to_githubs_2_gb_and_is_set_per_forge()
+    {
+        var config = ConfigLoader.Parse("gitlab:\n  maxPushSize: 500m\nrepos:\n  - github: a/b\n    gitlab: c/d\n", File);
+        Assert.Equal(2L << 30, config.Pairs[0].GitHubMaxPushBytes);
+        Assert.Equal(500L << 20, config.Pairs[0].GitLabMaxPushBytes);
+        Assert.Equal(3_000_000_000, ConfigLoader.Parse("github:\n  maxPushSize: 3000000000\nrepos:\n  - github: a/b\n    gitlab: c/d\n", File)
+            .Pairs[0].GitHubMaxPushBytes);
     }
 
     [Fact]

@@ -91,4 +91,37 @@ public sealed class CacheRefTests : IDisposable
         Assert.DoesNotContain(outcome.Plan?.Comparisons ?? [], c => c.Ref == "refs/heads/topic" && c.GitHubSha == old);
         Assert.Equal(gitlabTopic, gitlab.TipOrNull("topic"));
     }
+
+    [Fact]
+    public async Task The_cache_is_consolidated_past_a_threshold_and_keeps_every_object()
+    {
+        var (github, _) = World.AddPair("app");
+        var commits = new List<string>();
+        for (var i = 0; i < MirrorCache.PackThreshold + 8; i++) commits.Add(github.Commit("main"));
+        using var cache = MirrorCache.Open(Pair());
+        // One pack per commit, as that many incremental fetches leave.
+        var previous = "";
+        foreach (var commit in commits)
+        {
+            var stdin = previous.Length == 0 ? $"{commit}\n" : $"{commit}\n^{previous}\n";
+            var psi = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var a in new[] { "--git-dir", github.BarePath, "pack-objects", "--revs", "-q", Path.Combine(cache.Path, "objects", "pack", "pack") }) psi.ArgumentList.Add(a);
+            using var process = System.Diagnostics.Process.Start(psi)!;
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+            await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            previous = commit;
+        }
+        int Packs() => Directory.EnumerateFiles(Path.Combine(cache.Path, "objects", "pack"), "*.pack").Count();
+        Assert.Equal(commits.Count, Packs());
+
+        Assert.True(await cache.ConsolidateAsync(NullMirrorLog.Instance, CancellationToken.None));
+
+        Assert.True(Packs() <= 4, $"{Packs()} packs");
+        Assert.All(commits, c => Assert.True(cache.Contains(c)));
+        Assert.Equal(0, Git.TryRun(cache.Path, "fsck", "--connectivity-only", commits[^1]).Code);
+        Assert.False(await cache.ConsolidateAsync(NullMirrorLog.Instance, CancellationToken.None)); // under the threshold: nothing to do
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync()).Result.Status);
+    }
 }

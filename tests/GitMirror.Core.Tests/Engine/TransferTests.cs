@@ -341,4 +341,38 @@ public sealed class TransferTests : IDisposable
         Assert.Equal(TransportFailureKind.Timeout, failure.Kind);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
     }
+
+    [Fact]
+    public async Task A_history_bigger_than_the_side_accepts_goes_out_in_bounded_steps_oldest_first()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var work = github.BarePath + ".work";
+        github.Commits(1);
+        var tips = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var blob = new byte[400 * 1024];
+            Random.Shared.NextBytes(blob); // incompressible: the pack is as big as the content
+            File.WriteAllBytes(Path.Combine(work, $"big-{i}.bin"), blob);
+            Git.Run(work, "add", $"big-{i}.bin");
+            Git.Run(work, "commit", "--quiet", "-m", $"big {i}");
+            tips.Add(Git.Run(work, "rev-parse", "HEAD"));
+        }
+        Git.Run(work, "push", "--quiet", "origin", "HEAD:refs/heads/main");
+        github.Tag("v1", tips[^1], "release");
+        // GitLab refuses any push over 1 MiB, and the config says so.
+        Git.Run(gitlab.BarePath, "config", "receive.maxInputSize", "1m");
+        File.WriteAllText(World.ConfigPath, File.ReadAllText(World.ConfigPath).Replace("gitlab:\n", "gitlab:\n  maxPushSize: 1m\n"));
+        var refused = Git.TryRun(work, "push", "--quiet", gitlab.BarePath, "HEAD:refs/heads/main");
+        Assert.NotEqual(0, refused.Code); // the limit is real
+
+        var outcome = await Sync(Pair());
+
+        Assert.True(outcome.Result.Status == MirrorSyncStatus.Synced, outcome.Result.Error);
+        Assert.Equal(RepoBuilder.Refs(github.BarePath), RepoBuilder.Refs(gitlab.BarePath));
+        var pushes = Server.Requests.Where(r => r.Method == "POST" && r.Service == "git-receive-pack").ToList();
+        Assert.True(pushes.Count >= 3, $"{pushes.Count} pushes");
+        Assert.All(pushes, p => Assert.True(p.RequestBytes < 1 << 20, $"a push of {p.RequestBytes} bytes"));
+        Assert.Equal(new MirrorRefUpdate[0].Length, outcome.Result.Updates.Count(u => !u.Succeeded));
+    }
 }
