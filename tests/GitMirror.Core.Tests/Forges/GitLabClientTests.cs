@@ -33,6 +33,23 @@ public sealed class GitLabClientTests : IAsyncLifetime
         };
 
     [Fact]
+    public async Task A_redirect_is_not_followed_so_the_token_never_goes_to_another_host()
+    {
+        await using var elsewhere = await Unattended.ScriptedHttpServer.StartAsync(new Unattended.ScriptedHttpServer.Reply(200, "{}"));
+        var other = elsewhere.Url.ToString().Replace("127.0.0.1", "localhost");
+        await using var moved = await Unattended.ScriptedHttpServer.StartAsync(
+            new Unattended.ScriptedHttpServer.Reply(301, "", false, ("Location", other + "api/v4/user")));
+        var client = new GitLabClient(moved.Url + "api/v4", "glpat-CANARY-redirect");
+
+        var e = await Assert.ThrowsAsync<ForgeApiException>(() => client.GetCurrentUserAsync(CancellationToken.None));
+
+        Assert.Equal(0, elsewhere.Requests);
+        Assert.Contains("301", e.Message);
+        Assert.Contains($"a redirect to {other}api/v4/user", e.Message);
+        Assert.DoesNotContain("CANARY", e.Message);
+    }
+
+    [Fact]
     public async Task Finds_subgroup_namespaces_and_creates_projects_as_bare_repositories()
     {
         using var client = Client();

@@ -22,7 +22,8 @@ public sealed class GitLabClient : IDisposable
         _token = token;
         var baseUri = new Uri(apiBase.TrimEnd('/') + "/", UriKind.Absolute);
         _host = baseUri.GetLeftPart(UriPartial.Authority);
-        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        // No automatic redirects: .NET would resend the PRIVATE-TOKEN header to wherever a redirect points.
+        _http = handler is null ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) : new HttpClient(handler, disposeHandler: false);
         _http.BaseAddress = baseUri;
         _http.Timeout = TimeSpan.FromSeconds(100);
         _http.DefaultRequestHeaders.Add("PRIVATE-TOKEN", token);
@@ -212,6 +213,7 @@ public sealed class GitLabClient : IDisposable
         var kind = ForgeApiException.KindOf(response.StatusCode);
         var summary = $"GitLab {method} {Describe(path)} failed with {status} {response.ReasonPhrase}"
             + (message is null ? "" : $": {message}")
+            + (response.Headers.Location is { } moved ? $" (a redirect to {moved.GetLeftPart(UriPartial.Path)}, not followed so the token stays with {_host}: check 'api' in the config file)" : "")
             + (kind == ForgeFailureKind.RateLimited && retryAfter is { } r ? $" (retry after {r.TotalSeconds:0} s)" : "");
         return new ForgeApiException(MirrorSide.GitLab, kind, summary, status, message, fields,
             kind == ForgeFailureKind.RateLimited ? retryAfter : null);
