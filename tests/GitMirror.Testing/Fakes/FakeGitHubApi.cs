@@ -128,15 +128,16 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
         };
     }
 
-    // proc-receive protocol (githooks(5)): pkt-lines in, "ok <ref>" / "ng <ref> <reason>" out. Our
-    // pushes negotiate no capability, so no NUL byte reaches bash's read.
+    // proc-receive protocol (githooks(5)): pkt-lines in, "ok <ref>" / "ng <ref> <reason>" out. The
+    // version line carries capabilities after a NUL (git's pushes are atomic): dd reads exact byte
+    // counts and tr turns the NUL into a space, which bash's read -N would silently drop.
     private const string WorkflowScopeHook = """
         #!/bin/bash
         read_pkt() {
           local len
           IFS= read -r -N 4 len || return 2
           [ "$len" = 0000 ] && return 1
-          IFS= read -r -N $((16#$len - 4)) PKT || return 2
+          PKT=$(dd bs=1 count=$((16#$len - 4)) 2>/dev/null | tr '\0' ' ') || return 2
           PKT=${PKT%$'\n'}
         }
         write_pkt() { printf '%04x%s\n' $(( ${#1} + 5 )) "$1"; }
