@@ -58,7 +58,8 @@ public sealed class RemoteEndpoint
             throw Explain(new GitTransportException(TransportFailureKind.Authentication,
                 $"{Description}: no token: the environment variable {TokenEnv} is not set (it must hold the {Side} mirror bot's token)"));
         }
-        return Side == MirrorSide.GitHub ? GitCredential.ForGitHub(token.Trim()) : GitCredential.ForGitLab(token.Trim());
+        // Bound to the configured origin: the transport refuses to send it anywhere else.
+        return (Side == MirrorSide.GitHub ? GitCredential.ForGitHub(token.Trim()) : GitCredential.ForGitLab(token.Trim())).For(Url);
     }
 
     /// <summary>The branches and tags of this side: ref name → object id (a tag's own object, not the peeled commit).</summary>
