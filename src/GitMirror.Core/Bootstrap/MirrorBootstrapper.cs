@@ -284,6 +284,7 @@ public sealed class MirrorBootstrapper
 
     private string Token(string environmentVariable, MirrorSide side, MirrorPair pair)
     {
+        Transport.ProcessHardening.ProtectSecrets();
         var token = _environment(environmentVariable);
         if (string.IsNullOrWhiteSpace(token))
         {

@@ -52,6 +52,7 @@ public sealed class RemoteEndpoint
     public GitCredential? Credential()
     {
         if (!IsHttp) return null;
+        ProcessHardening.ProtectSecrets();
         var token = Environment.GetEnvironmentVariable(TokenEnv);
         if (string.IsNullOrWhiteSpace(token))
         {
