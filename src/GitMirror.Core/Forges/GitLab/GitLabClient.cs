@@ -84,10 +84,18 @@ public sealed class GitLabClient : IDisposable
     public Task<GitLabVariable> UpdateProjectVariableAsync(long projectId, GitLabVariable variable, CancellationToken ct) =>
         SendAsync<GitLabVariable>(HttpMethod.Put, $"projects/{projectId}/variables/{Encode(variable.Key)}", Body(variable, withKey: false), ct);
 
+    public async Task DeleteProjectVariableAsync(long projectId, string key, CancellationToken ct)
+    {
+        using var _ = await SendRawAsync(HttpMethod.Delete, $"projects/{projectId}/variables/{Encode(key)}", null, ct).ConfigureAwait(false);
+    }
+
     public void Dispose() => _http.Dispose();
 
+    // masked_and_hidden (GitLab 17.4+) exists only on creation; older GitLab ignores it and masks.
     private static object Body(GitLabVariable v, bool withKey) => withKey
-        ? new { key = v.Key, value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
+        ? v.Hidden
+            ? new { key = v.Key, value = v.Value, masked_and_hidden = true, masked = true, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
+            : new { key = v.Key, value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
         : new { value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" };
 
     private static string Encode(string pathOrKey) => Uri.EscapeDataString(pathOrKey);
