@@ -37,10 +37,21 @@ public static class GitMirrorHost
 
     public static Process Start(string workDir, params string[] args) => Start(workDir, args, "");
 
-    private static Process Start(string workDir, string[] args, string input)
+    /// <summary>Runs the host under a wrapper command (<c>unshare …</c>), which gets dotnet, the host and the args appended.</summary>
+    public static HostResult RunWrapped(string workDir, string[] wrapper, params string[] args)
+    {
+        using var process = Start(workDir, args, "", wrapper);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return new HostResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static Process Start(string workDir, string[] args, string input, string[]? wrapper = null)
     {
         // The dotnet running the tests, so the host never meets another installation's runtime.
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var psi = new ProcessStartInfo(wrapper is { Length: > 0 } ? wrapper[0] : dotnet)
         {
             WorkingDirectory = workDir,
             RedirectStandardInput = true,
@@ -49,6 +60,11 @@ public static class GitMirrorHost
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        if (wrapper is { Length: > 0 })
+        {
+            foreach (var part in wrapper[1..]) psi.ArgumentList.Add(part);
+            psi.ArgumentList.Add(dotnet);
+        }
         psi.ArgumentList.Add(HostDll);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         // Nothing from the developer's environment may choose another config or module.

@@ -6,6 +6,7 @@ using GitMirror.Core.Unattended;
 // A second process for tests that need one:
 //   GitMirror.LockHolder CACHE_DIR PAIR_NAME   takes the pair's lock, prints "locked", holds it until killed.
 //   GitMirror.LockHolder sync CONFIG           syncs every pair of CONFIG like a cron run (to be killed mid-sync).
+//   GitMirror.LockHolder dumpable CONFIG       prints whether the process is dumpable before and after reading a token.
 if (args.Length == 2 && args[0] == "sync")
 {
     var config = ConfigLoader.Load(args[1]);
@@ -15,6 +16,14 @@ if (args.Length == 2 && args[0] == "sync")
         var outcome = await run.SyncAsync(pair, _ => true, CancellationToken.None);
         Console.Out.WriteLine($"{pair.Name} {outcome.Result.Status}");
     }
+    return 0;
+}
+if (args.Length == 2 && args[0] == "dumpable")
+{
+    // Whether reading a pair's token makes the process non-dumpable (issue 12, item 12).
+    var before = GitMirror.Core.Transport.ProcessHardening.IsDumpable;
+    var credential = GitMirror.Core.Observe.RemoteEndpoint.For(ConfigLoader.Load(args[1]).Pairs[0], GitMirror.MirrorSide.GitHub).Credential();
+    Console.Out.WriteLine($"{before} {GitMirror.Core.Transport.ProcessHardening.IsDumpable} {credential is not null}");
     return 0;
 }
 if (args.Length != 2)

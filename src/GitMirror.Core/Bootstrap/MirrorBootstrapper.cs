@@ -155,7 +155,7 @@ public sealed class MirrorBootstrapper
     private async Task PutGitLabTokenAsync(PairRun run, GitLabSide gitLab, GitLabProject? project, string gitHubToken, CancellationToken ct)
     {
         var wanted = MirrorCiVariables.GitLabToken(gitHubToken, _options.ProtectVariables);
-        var flags = $"masked{(wanted.Protected ? ", protected" : ", not protected")}";
+        var flags = $"masked and hidden{(wanted.Protected ? ", protected" : ", not protected")}";
         if (!run.ShouldProcess($"GitLab {run.Pair.GitLab}", $"set CI/CD variable {wanted.Key} to the GitHub bot's token ({flags})")) return;
         if (project is null)
         {
@@ -165,7 +165,14 @@ public sealed class MirrorBootstrapper
         // Always written, even when equal: re-running bootstrap is how tokens are rotated.
         var existing = await gitLab.Api.GetProjectVariableAsync(project.Id, wanted.Key, ct).ConfigureAwait(false);
         if (existing is null) await gitLab.Api.CreateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
-        else await gitLab.Api.UpdateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
+        else if (existing.Hidden) await gitLab.Api.UpdateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
+        else
+        {
+            // A visible variable (an older bootstrap) cannot be made hidden in place: GitLab takes
+            // masked_and_hidden on creation only. Replace it, so the UI never shows the token again.
+            await gitLab.Api.DeleteProjectVariableAsync(project.Id, wanted.Key, ct).ConfigureAwait(false);
+            await gitLab.Api.CreateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
+        }
         run.Done(existing is null ? MirrorBootstrapAction.Created : MirrorBootstrapAction.Updated,
             $"CI/CD variable {wanted.Key} {(existing is null ? "created" : "updated")} ({flags})");
     }
@@ -284,6 +291,7 @@ public sealed class MirrorBootstrapper
 
     private string Token(string environmentVariable, MirrorSide side, MirrorPair pair)
     {
+        Transport.ProcessHardening.ProtectSecrets();
         var token = _environment(environmentVariable);
         if (string.IsNullOrWhiteSpace(token))
         {

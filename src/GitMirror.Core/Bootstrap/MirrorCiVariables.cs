@@ -35,7 +35,7 @@ public static partial class MirrorCiVariables
 
     /// <summary>The GitLab variable holding the GitHub token: masked; protected only when asked; raw (no $ expansion).</summary>
     public static GitLabVariable GitLabToken(string gitHubToken, bool protect) =>
-        new(GitLabTokenVariable, gitHubToken, Masked: true, Protected: protect, Raw: true);
+        new(GitLabTokenVariable, gitHubToken, Masked: true, Protected: protect, Raw: true, Hidden: true);
 
     /// <summary>
     /// GitLab's rule for masked values: one line, at least 8 characters, only

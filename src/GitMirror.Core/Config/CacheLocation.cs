@@ -28,17 +28,10 @@ public static class CacheLocation
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
             : path;
 
-    /// <summary>Creates a directory readable by its owner only: the cache holds private repository content.</summary>
-    public static void EnsurePrivateDirectory(string path)
-    {
-        if (Directory.Exists(path)) return;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-        }
-        else
-        {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
+    /// <summary>
+    /// Creates the cache directory readable by its owner only (it holds private repository content),
+    /// or checks that an existing one can be trusted (<see cref="CacheTrust.EnsureRoot"/>).
+    /// Directories inside the cache: <see cref="CacheTrust.EnsureSubdirectory"/>.
+    /// </summary>
+    public static void EnsurePrivateDirectory(string path) => CacheTrust.EnsureRoot(path);
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace GitMirror.Core.Config;
@@ -14,7 +15,13 @@ public static partial class ConfigLoader
     public const string DefaultFileName = "repos.yaml";
 
     private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos"];
-    private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "maxPushSize"];
+    private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize"];
+
+    /// <summary>The largest config file read: far above any real one, small enough to never hurt memory.</summary>
+    public const int MaxFileBytes = 4 * 1024 * 1024;
+
+    /// <summary>The deepest nesting of lists and mappings accepted (repos.yaml needs 3): deeper input is rejected before the parser recurses into it.</summary>
+    public const int MaxDepth = 32;
     private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence"];
 
     /// <summary>The config path: -Path, else $GITMIRROR_CONFIG, else ./repos.yaml (relative to <paramref name="currentDirectory"/>).</summary>
@@ -36,6 +43,12 @@ public static partial class ConfigLoader
         string text;
         try
         {
+            var length = new FileInfo(fullPath).Length;
+            if (length > MaxFileBytes)
+            {
+                throw new MirrorConfigException(fullPath, 0, 0, null,
+                    $"the file is {length:N0} bytes, over the limit of {MaxFileBytes:N0}: is this the right file?");
+            }
             text = File.ReadAllText(fullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -49,8 +62,15 @@ public static partial class ConfigLoader
     {
         var reader = new Reader(fullPath);
         var stream = new YamlStream();
+        if (text.Length > MaxFileBytes)
+        {
+            throw new MirrorConfigException(fullPath, 0, 0, null, $"the file is over the limit of {MaxFileBytes:N0} bytes");
+        }
         try
         {
+            // YamlStream builds its tree recursively: 100,000 nested '[' would overflow the stack and
+            // kill the process (a pwsh session with it). The parser's event stream is not recursive.
+            RejectDeepNesting(text, fullPath);
             stream.Load(new StringReader(text));
         }
         catch (YamlException e)
@@ -132,6 +152,7 @@ public static partial class ConfigLoader
 
         return new MirrorConfig
         {
+            Warnings = [.. github.Warnings(ForgeKeyGitHub), .. gitlab.Warnings(ForgeKeyGitLab)],
             ConfigPath = fullPath,
             GitHub = github,
             GitLab = gitlab,
@@ -139,6 +160,43 @@ public static partial class ConfigLoader
             OnDivergence = policy,
             Pairs = pairs,
         };
+    }
+
+    private const string ForgeKeyGitHub = "github";
+    private const string ForgeKeyGitLab = "gitlab";
+
+    private static void RejectDeepNesting(string text, string fullPath)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case SequenceStart or MappingStart:
+                    if (++depth > MaxDepth)
+                    {
+                        var at = parser.Current!.Start;
+                        throw new MirrorConfigException(fullPath, (int)at.Line, (int)at.Column, null,
+                            $"lists and mappings are nested more than {MaxDepth} deep; repos.yaml needs 3");
+                    }
+                    break;
+                case SequenceEnd or MappingEnd:
+                    depth--;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Loopback by name or literal: localhost, 127.0.0.0/8, ::1. Never by resolving the name: a name
+    /// that resolves to 127.0.0.1 today (an /etc/hosts line, DNS) may resolve elsewhere tomorrow.
+    /// </summary>
+    public static bool IsLoopback(Uri uri)
+    {
+        var host = uri.IdnHost.TrimEnd('.');
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) return true;
+        return System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address);
     }
 
     /// <summary>Clone URL of a side: &lt;url&gt;/&lt;path&gt;.git.</summary>
@@ -240,9 +298,25 @@ public static partial class ConfigLoader
             {
                 url = NormalizeUrl(Scalar(urlNode, $"{key}.url").Trim(), urlNode, $"{key}.url", configDir);
             }
-            var api = Child(map, "api") is { } apiNode
-                ? Scalar(apiNode, $"{key}.api").Trim().TrimEnd('/')
+            var apiNode = Child(map, "api");
+            var api = apiNode is not null
+                ? ApiUrl(Scalar(apiNode, $"{key}.api").Trim(), apiNode, $"{key}.api")
                 : url == defaults.Url || !url.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? defaults.Api : url + apiSuffix;
+            var allowInsecure = false;
+            if (Child(map, "allowInsecureHttp") is { } insecureNode)
+            {
+                allowInsecure = Scalar(insecureNode, $"{key}.allowInsecureHttp").Trim() switch
+                {
+                    "true" => true,
+                    "false" => false,
+                    var other => throw Error(insecureNode, $"{key}.allowInsecureHttp", $"'{other}' is not true or false"),
+                };
+            }
+            if (!allowInsecure)
+            {
+                RefuseCleartext(url, Child(map, "url") ?? node, $"{key}.url", key);
+                RefuseCleartext(api, apiNode ?? Child(map, "url") ?? node, $"{key}.api", key);
+            }
             var tokenEnv = defaults.TokenEnv;
             if (Child(map, "tokenEnv") is { } envNode)
             {
@@ -255,7 +329,7 @@ public static partial class ConfigLoader
             var maxPush = Child(map, "maxPushSize") is { } sizeNode
                 ? ByteSize(sizeNode, $"{key}.maxPushSize")
                 : ForgeSettings.DefaultMaxPushBytes;
-            return new ForgeSettings(url, api, tokenEnv) { MaxPushBytes = maxPush };
+            return new ForgeSettings(url, api, tokenEnv) { MaxPushBytes = maxPush, AllowInsecureHttp = allowInsecure };
         }
 
         /// <summary>"2g", "500m", "1536k" (powers of 1024, as git's own sizes) or plain bytes; at least 1m.</summary>
@@ -270,6 +344,33 @@ public static partial class ConfigLoader
             var bytes = number * (match.Groups[2].Value.ToLowerInvariant() switch { "k" => 1L << 10, "m" => 1L << 20, "g" => 1L << 30, _ => 1L });
             if (bytes < 1L << 20) throw Error(node, key, $"'{text}' is too small: a push needs at least 1m");
             return bytes;
+        }
+
+        /// <summary>An http:// URL to a host that is not loopback would carry the token in clear text.</summary>
+        private void RefuseCleartext(string url, YamlNode node, string key, string section)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || IsLoopback(uri)) return;
+            throw Error(node, key, $"'{url}' is plain http to a host that is not loopback: the token would travel in clear text. "
+                + $"Use https://, or set '{section}.allowInsecureHttp: true' if the network path is trusted (GitMirror then warns on every run)");
+        }
+
+        /// <summary>An API base: an absolute http(s) URL without credentials, query or fragment.</summary>
+        private string ApiUrl(string api, YamlNode node, string key)
+        {
+            if (api.Length == 0) throw Error(node, key, "must not be empty");
+            if (!Uri.TryCreate(api, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw Error(node, key, $"'{api}' is not an http:// or https:// URL");
+            }
+            if (!string.IsNullOrEmpty(uri.UserInfo))
+            {
+                throw Error(node, key, "must not hold credentials: tokens come only from the environment variable named by tokenEnv");
+            }
+            if (uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            {
+                throw Error(node, key, $"'{api}' must not have a query or fragment: give the API's base URL");
+            }
+            return api.TrimEnd('/');
         }
 
         private string NormalizeUrl(string url, YamlNode node, string key, string configDir)

@@ -9,6 +9,22 @@ public sealed record ForgeSettings(string Url, string Api, string TokenEnv)
     /// <summary>The largest push this forge accepts: bigger histories go out in several pushes.</summary>
     public long MaxPushBytes { get; init; } = DefaultMaxPushBytes;
 
+    /// <summary>repos.yaml's allowInsecureHttp: plain http:// to a host that is not loopback is accepted (with a warning on every run).</summary>
+    public bool AllowInsecureHttp { get; init; }
+
+    /// <summary>The warnings every run repeats while this section sends its token over plain http to a remote host.</summary>
+    public IEnumerable<string> Warnings(string section)
+    {
+        if (!AllowInsecureHttp) yield break;
+        foreach (var (key, value) in new[] { ("url", Url), ("api", Api) })
+        {
+            if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && !ConfigLoader.IsLoopback(uri))
+            {
+                yield return $"{section}.{key} '{value}' is plain http with allowInsecureHttp: true: the {section} token travels in clear text to {uri.Host}.";
+            }
+        }
+    }
+
     public static ForgeSettings GitHubDefault { get; } = new("https://github.com", "https://api.github.com", "GITHUB_TOKEN");
 
     public static ForgeSettings GitLabDefault { get; } = new("https://gitlab.com", "https://gitlab.com/api/v4", "GITLAB_TOKEN");
@@ -17,6 +33,9 @@ public sealed record ForgeSettings(string Url, string Api, string TokenEnv)
 /// <summary>A loaded, validated repos.yaml.</summary>
 public sealed class MirrorConfig
 {
+    /// <summary>What every run must say about this config (plain http allowed by allowInsecureHttp).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public required string ConfigPath { get; init; }
     public required ForgeSettings GitHub { get; init; }
     public required ForgeSettings GitLab { get; init; }

@@ -79,7 +79,23 @@ public sealed class SyncRun
             }
         }
 
-        using var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, _options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        PairLock? held;
+        try
+        {
+            held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, _options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Config.MirrorCacheUntrustedException e)
+        {
+            // Failed, and recorded only in the JSON log: the status files live in the cache refused here.
+            var refused = new SyncOutcome
+            {
+                Result = new MirrorSyncResult { Pair = pair, Status = MirrorSyncStatus.Failed, Error = e.Message, StartTime = DateTimeOffset.UtcNow },
+                Failure = e,
+            };
+            if (!_options.DryRun) _jsonLog?.Write(refused.Result);
+            return refused;
+        }
+        using var _ = held;
         if (held is null)
         {
             var holder = PairLock.ReadHolder(pair.CachePath, pair.Name);

@@ -18,6 +18,8 @@ public enum ForgeFailureKind
     Server,
     Unreachable,
     Timeout,
+    /// <summary>The server redirected to another origin (scheme, host, port): the token is never sent there.</summary>
+    RedirectRefused,
 }
 
 /// <summary>
@@ -66,7 +68,19 @@ public sealed class ForgeApiException : Exception
         _ => ForgeFailureKind.Invalid,
     };
 
+    /// <summary>
+    /// A copy of an exception chain safe to keep as InnerException: each level becomes a plain
+    /// exception holding only its type name and scrubbed message. The originals (Octokit's carry the
+    /// whole HTTP response, which a server may have filled with the token it received) are dropped,
+    /// so <c>$Error[0] | Format-List * -Force</c> cannot show the token.
+    /// </summary>
+    internal static Exception? Sanitize(Exception? exception, string? secret) => exception is null ? null
+        : new ScrubbedException($"{exception.GetType().Name}: {Scrub(exception.Message, secret)}", Sanitize(exception.InnerException, secret));
+
     /// <summary>Removes a secret from text that came from elsewhere (a server message may echo input).</summary>
     internal static string Scrub(string text, string? secret) =>
         string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "***", StringComparison.Ordinal);
 }
+
+/// <summary>What is left of a third-party exception once its secrets are removed: its type name and message.</summary>
+public sealed class ScrubbedException(string message, Exception? inner) : Exception(message, inner);

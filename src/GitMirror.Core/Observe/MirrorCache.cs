@@ -29,10 +29,10 @@ public sealed class MirrorCache : IDisposable
     /// </summary>
     public static MirrorCache Open(MirrorPair pair)
     {
-        CacheLocation.EnsurePrivateDirectory(pair.CachePath);
-        var reposDir = System.IO.Path.Combine(pair.CachePath, "repos");
-        CacheLocation.EnsurePrivateDirectory(reposDir);
+        var reposDir = CacheTrust.EnsureSubdirectory(pair.CachePath, "repos");
         var path = System.IO.Path.Combine(reposDir, PairFileName.For(pair.Name) + ".git");
+        // Nobody else may have changed what git is about to read (issue 12): ours, no links.
+        CacheTrust.CheckTree(path);
         if (!Repository.IsValid(path))
         {
             // A half-created cache (killed during init) is just rebuilt: it holds nothing of value.
@@ -40,6 +40,7 @@ public sealed class MirrorCache : IDisposable
             Repository.Init(path, isBare: true);
         }
         RemoveStaleLockFiles(path);
+        CacheRepositoryConfig.Write(path, pair);
         var repository = new Repository(path);
         foreach (var side in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
         {
@@ -61,7 +62,8 @@ public sealed class MirrorCache : IDisposable
         var candidates = new[] { "config.lock", "packed-refs.lock", "HEAD.lock" }
             .Select(f => System.IO.Path.Combine(repositoryPath, f))
             .Concat(Directory.Exists(System.IO.Path.Combine(repositoryPath, "refs"))
-                ? Directory.EnumerateFiles(System.IO.Path.Combine(repositoryPath, "refs"), "*.lock", SearchOption.AllDirectories)
+                ? Directory.EnumerateFiles(System.IO.Path.Combine(repositoryPath, "refs"), "*.lock",
+                    new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
                 : []);
         foreach (var file in candidates.Where(File.Exists))
         {

@@ -64,13 +64,15 @@ public sealed class RemoteEndpoint
     public GitCredential? Credential()
     {
         if (!IsHttp) return null;
+        ProcessHardening.ProtectSecrets();
         var token = Environment.GetEnvironmentVariable(TokenEnv);
         if (string.IsNullOrWhiteSpace(token))
         {
             throw Explain(new GitTransportException(TransportFailureKind.Authentication,
                 $"{Description}: no token: the environment variable {TokenEnv} is not set (it must hold the {Side} mirror bot's token)"));
         }
-        return Side == MirrorSide.GitHub ? GitCredential.ForGitHub(token.Trim()) : GitCredential.ForGitLab(token.Trim());
+        // Bound to the configured origin: the transport refuses to send it anywhere else.
+        return (Side == MirrorSide.GitHub ? GitCredential.ForGitHub(token.Trim()) : GitCredential.ForGitLab(token.Trim())).For(Url);
     }
 
     /// <summary>The branches and tags of this side: ref name → object id (a tag's own object, not the peeled commit).</summary>

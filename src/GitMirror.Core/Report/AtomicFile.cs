@@ -9,21 +9,28 @@ public static class AtomicFile
     /// <summary>Suffix of the temporary files; readers (node_exporter reads only *.prom) ignore them.</summary>
     public const string TempSuffix = ".tmp";
 
-    public static void WriteAllBytes(string path, byte[] content) => Write(path, stream => stream.Write(content));
+    /// <summary>Owner read and write: what every file in the cache gets.</summary>
+    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    public static void WriteAllBytes(string path, byte[] content, UnixFileMode mode = OwnerOnly) =>
+        Write(path, stream => stream.Write(content), mode);
 
     /// <summary>
     /// Lets <paramref name="write"/> fill a temp file in the same directory (rename is atomic only
     /// within one file system), flushes it to disk and renames it over <paramref name="path"/>. When
     /// <paramref name="write"/> throws, the temp file is removed and <paramref name="path"/> is untouched.
     /// </summary>
-    public static void Write(string path, Action<Stream> write)
+    /// <param name="mode">The new file's permissions, whatever the umask (the rename keeps them).</param>
+    public static void Write(string path, Action<Stream> write, UnixFileMode mode = OwnerOnly)
     {
         var full = Path.GetFullPath(path);
         var temp = $"{full}.{Guid.NewGuid():N}{TempSuffix}";
         try
         {
+            // CreateNew is O_EXCL: it never follows a link; the rename then replaces the path itself.
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(stream.SafeFileHandle, mode);
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }

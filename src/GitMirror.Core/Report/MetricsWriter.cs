@@ -10,8 +10,17 @@ namespace GitMirror.Core.Report;
 /// </summary>
 public static class MetricsWriter
 {
-    public static void Write(string path, IEnumerable<MirrorPairStatus> pairs, MirrorRunTotals totals) =>
-        AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(Format(pairs, totals)));
+    /// <summary>
+    /// 0644 on purpose: node_exporter's textfile collector runs as another user and must read it.
+    /// A link at the path is refused (design.md §3: GitMirror never writes through one).
+    /// </summary>
+    public const UnixFileMode Permissions = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    public static void Write(string path, IEnumerable<MirrorPairStatus> pairs, MirrorRunTotals totals)
+    {
+        Unattended.ExclusiveFile.RefuseLink(path);
+        AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(Format(pairs, totals)), Permissions);
+    }
 
     public static string Format(IEnumerable<MirrorPairStatus> pairs, MirrorRunTotals totals)
     {

@@ -29,6 +29,7 @@ public sealed class StatusStore
         WriteIndented = true,
     };
 
+    private readonly string _cacheDir;
     private readonly string _directory;
     private readonly IMirrorLog _log;
     private readonly SecretRedactor _redactor;
@@ -36,6 +37,7 @@ public sealed class StatusStore
 
     public StatusStore(string cacheDir, IMirrorLog? log = null, SecretRedactor? redactor = null, TimeProvider? time = null)
     {
+        _cacheDir = cacheDir;
         _directory = Path.Combine(cacheDir, DirectoryName);
         _log = log ?? NullMirrorLog.Instance;
         _redactor = redactor ?? SecretRedactor.None;
@@ -59,7 +61,8 @@ public sealed class StatusStore
             : Fold(previous, result, ranAt);
 
         var path = PathFor(result.PairName);
-        CacheLocation.EnsurePrivateDirectory(_directory);
+        CacheTrust.EnsureSubdirectory(_cacheDir, DirectoryName);
+        CacheTrust.CheckEntry(path);
         AtomicFile.RemoveLeftovers(path, TimeSpan.FromHours(1));
         AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(next, Json));
         return ToStatus(result.PairName, next);
@@ -86,6 +89,8 @@ public sealed class StatusStore
         byte[] bytes;
         try
         {
+            // Never read through a link planted in the cache: its target's content would be reported.
+            ExclusiveFile.RefuseLink(path);
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

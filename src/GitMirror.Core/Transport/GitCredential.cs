@@ -19,6 +19,20 @@ public sealed record GitCredential(string UserName, string Token)
 
     public static GitCredential ForGitLab(string token) => new(GitLabUserName, token);
 
+    /// <summary>
+    /// The origin (scheme://host:port) the token belongs to; null: any (tests, explicit callers).
+    /// A request elsewhere (an insteadOf rewrite, a redirect) is refused rather than authenticated.
+    /// </summary>
+    public string? Origin { get; init; }
+
+    /// <summary>This credential bound to the origin of <paramref name="url"/>.</summary>
+    public GitCredential For(string url) => this with { Origin = OriginOf(new Uri(url, UriKind.Absolute)) };
+
+    /// <summary>Whether the token may be sent with a request for <paramref name="url"/>.</summary>
+    public bool AppliesTo(Uri url) => Origin is null || string.Equals(Origin, OriginOf(url), StringComparison.OrdinalIgnoreCase);
+
+    public static string OriginOf(Uri url) => $"{url.Scheme}://{url.IdnHost}:{url.Port}".ToLowerInvariant();
+
     /// <summary>The value of an <c>Authorization</c> header: <c>Basic base64(user:token)</c>.</summary>
     public string ToAuthorizationHeaderValue() => "Basic " + EncodedUserAndToken();
 

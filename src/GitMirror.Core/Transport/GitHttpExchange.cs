@@ -112,7 +112,16 @@ internal sealed class GitHttpExchange : IDisposable
         using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, url);
         var expectedType = body is null ? $"application/x-{service}-advertisement" : $"application/x-{service}-result";
         request.Headers.Accept.ParseAdd(expectedType);
-        if (_scope.Credential is { } credential) request.Headers.Authorization = credential.ToAuthenticationHeader();
+        if (_scope.Credential is { } credential)
+        {
+            if (!credential.AppliesTo(request.RequestUri!))
+            {
+                // An insteadOf rule or a caller asked for another server: the token stays home.
+                throw Fail(new GitTransportException(TransportFailureKind.Permission,
+                    $"{_scope.RemoteDescription}: refused to send the token to {GitCredential.OriginOf(request.RequestUri!)}: it belongs to {credential.Origin} only."));
+            }
+            request.Headers.Authorization = credential.ToAuthenticationHeader();
+        }
         if (gitProtocol is not null) request.Headers.Add("Git-Protocol", gitProtocol);
         if (body is { } payload)
         {

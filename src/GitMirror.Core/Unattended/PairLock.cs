@@ -46,8 +46,9 @@ public sealed class PairLock : IDisposable
     {
         time ??= TimeProvider.System;
         var path = PathFor(cacheDir, pairName);
-        CacheLocation.EnsurePrivateDirectory(cacheDir);
-        CacheLocation.EnsurePrivateDirectory(Path.GetDirectoryName(path)!);
+        CacheTrust.EnsureSubdirectory(cacheDir, DirectoryName);
+        CacheTrust.CheckEntry(path);
+        CacheTrust.CheckEntry(HolderPathOf(path));
 
         var stream = await ExclusiveFile.OpenAsync(path, FileMode.OpenOrCreate, timeout, time, cancellationToken)
             .ConfigureAwait(false);

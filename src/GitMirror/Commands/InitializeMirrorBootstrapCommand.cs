@@ -83,6 +83,7 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
                 ForgeFailureKind.RateLimited => ErrorCategory.LimitsExceeded,
                 ForgeFailureKind.Timeout => ErrorCategory.OperationTimeout,
                 ForgeFailureKind.Server or ForgeFailureKind.Unreachable => ErrorCategory.ConnectionError,
+                ForgeFailureKind.RedirectRefused => ErrorCategory.SecurityError,
                 _ => ErrorCategory.NotSpecified,
             },
         };

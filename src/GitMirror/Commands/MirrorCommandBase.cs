@@ -35,6 +35,7 @@ public abstract class MirrorCommandBase : PSCmdlet
             WriteVerbose($"Reading {fullPath}");
             var config = ConfigLoader.Load(fullPath);
             _configs[fullPath] = config;
+            foreach (var warning in config.Warnings) WriteWarning(warning);
             return config;
         }
         catch (MirrorConfigException e)

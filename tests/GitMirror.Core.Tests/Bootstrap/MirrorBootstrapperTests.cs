@@ -104,7 +104,7 @@ public sealed class MirrorBootstrapperTests : IAsyncLifetime
             Assert.Equal("https://gitlab.example", repo.Variables["GITLAB_URL"]);
             Assert.Equal("gh-bot", repo.Variables["MIRROR_BOT_USER"]);
             var project = _gitlab.Project(pair.GitLab)!;
-            Assert.Equal(new FakeGitLabVariable("GITHUB_TOKEN", GitHubToken, Masked: true, Protected: false, Raw: true), project.Variable("GITHUB_TOKEN"));
+            Assert.Equal(new FakeGitLabVariable("GITHUB_TOKEN", GitHubToken, Masked: true, Protected: false, Raw: true, Hidden: true), project.Variable("GITHUB_TOKEN"));
             Assert.Equal(new FakeGitLabVariable("GITHUB_REPO", pair.GitHub, false, false, true), project.Variable("GITHUB_REPO"));
             Assert.Equal("https://github.example", project.Variable("GITHUB_URL")!.Value);
             Assert.Equal("gl-bot", project.Variable("MIRROR_BOT_USER")!.Value);
@@ -130,6 +130,28 @@ public sealed class MirrorBootstrapperTests : IAsyncLifetime
         Assert.Equal(3, _gitlab.Writes.Count - writesBefore); // one token re-put per pair, nothing else
         Assert.Equal(Git.Run(_github.Repository("myorg/legacy")!.BarePath, "rev-parse", "main"),
             Git.Run(_gitlab.Project("team/legacy")!.BarePath, "rev-parse", "main"));
+    }
+
+    [Fact]
+    public async Task A_visible_token_variable_of_an_older_bootstrap_is_replaced_by_a_hidden_one()
+    {
+        var project = _gitlab.AddProject("team/repo1");
+        project.Variables.Add(new FakeGitLabVariable("GITHUB_TOKEN", "ghp_oldvisiblevalue000", Masked: true, Protected: false, Raw: true));
+
+        var outcome = Assert.Single(await RunAll(Bootstrapper(), [Pair("myorg/repo1", "team/repo1")]));
+
+        Assert.True(outcome.Result.Succeeded);
+        Assert.Equal(Updated, ActionOf(outcome, Secret, GitLab));
+        Assert.Equal(new FakeGitLabVariable("GITHUB_TOKEN", GitHubToken, Masked: true, Protected: false, Raw: true, Hidden: true), project.Variable("GITHUB_TOKEN"));
+        // What anyone with access to the project's settings or API sees from now on.
+        using var client = new GitMirror.Core.Forges.GitLab.GitLabClient(_gitlab.ApiUrl, GitLabToken);
+        var shown = await client.GetProjectVariableAsync(project.Id, "GITHUB_TOKEN", default);
+        Assert.True(shown!.Hidden);
+        Assert.Null(shown.Value);
+
+        var again = Assert.Single(await RunAll(Bootstrapper(), [Pair("myorg/repo1", "team/repo1")]));
+        Assert.True(again.Result.Succeeded, string.Join("; ", again.Result.Steps.Select(s => s.Detail)));
+        Assert.True(project.Variable("GITHUB_TOKEN")!.Hidden);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 namespace GitMirror.Testing.Fakes;
 
 /// <summary>A CI/CD variable as the GitLab fake holds it.</summary>
-public sealed record FakeGitLabVariable(string Key, string Value, bool Masked, bool Protected, bool Raw);
+public sealed record FakeGitLabVariable(string Key, string Value, bool Masked, bool Protected, bool Raw, bool Hidden = false);
 
 public sealed class FakeGitLabProject
 {
@@ -116,6 +116,8 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
                 project.Variable(key) is { } v ? FakeResponse.Json(VariableJson(v)) : NotFound("Variable")),
             ("POST", ["projects", var p, "variables"]) => WithProject(p, project => WriteVariable(project, body?["key"]?.GetValue<string>() ?? "", body, creating: true)),
             ("PUT", ["projects", var p, "variables", var key]) => WithProject(p, project => WriteVariable(project, key, body, creating: false)),
+            ("DELETE", ["projects", var p, "variables", var key]) => WithProject(p, project =>
+                project.Variable(key) is { } v && project.Variables.Remove(v) ? FakeResponse.Empty() : NotFound("Variable")),
             _ => FakeResponse.Message(404, "404 Not Found"),
         };
     }
@@ -166,7 +168,13 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
         }
         if (!creating && existing is null) return NotFound("Variable");
         var value = body?["value"]?.GetValue<string>() ?? existing?.Value ?? "";
-        var masked = Flag(body, "masked") ?? existing?.Masked ?? false;
+        // GitLab 17.4+: masked_and_hidden only on creation; a hidden variable is masked and its value never shown again.
+        if (!creating && Flag(body, "masked_and_hidden") is not null)
+        {
+            return FakeResponse.Message(400, new JsonObject { ["masked_and_hidden"] = new JsonArray("can only be set when the variable is created") });
+        }
+        var hidden = creating ? Flag(body, "masked_and_hidden") ?? false : existing!.Hidden;
+        var masked = hidden || (Flag(body, "masked") ?? existing?.Masked ?? false);
         // GitLab refuses to mask what it could not find again in a job log.
         if (masked && !MaskableValue().IsMatch(value))
         {
@@ -174,7 +182,7 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
         }
         var variable = new FakeGitLabVariable(key, value, masked,
             Flag(body, "protected") ?? existing?.Protected ?? false,
-            Flag(body, "raw") ?? existing?.Raw ?? false);
+            Flag(body, "raw") ?? existing?.Raw ?? false, hidden);
         if (existing is null) project.Variables.Add(variable);
         else project.Variables[project.Variables.IndexOf(existing)] = variable;
         return FakeResponse.Json(VariableJson(variable), creating ? 201 : 200);
@@ -239,9 +247,10 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
     {
         ["variable_type"] = "env_var",
         ["key"] = v.Key,
-        ["value"] = v.Value,
+        ["value"] = v.Hidden ? null : v.Value,
         ["protected"] = v.Protected,
         ["masked"] = v.Masked,
+        ["hidden"] = v.Hidden,
         ["raw"] = v.Raw,
         ["environment_scope"] = "*",
     };

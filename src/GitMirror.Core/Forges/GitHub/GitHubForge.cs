@@ -34,12 +34,18 @@ public sealed class GitHubForge
     private readonly GitHubClient _client;
     private readonly string _token;
 
+    /// <param name="handler">Sends the requests (tests); it must not follow redirects itself.</param>
     public GitHubForge(string apiBase, string token, HttpMessageHandler? handler = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(token);
         _token = token;
-        var http = new HttpClientAdapter(() => new ApiVersionHandler(handler ?? HttpMessageHandlerFactory.CreateDefault()));
-        var connection = new Connection(new ProductHeaderValue("GitMirror"), OctokitBase(apiBase),
+        var baseUri = OctokitBase(apiBase);
+        // Octokit follows redirects itself and drops Authorization only when the host changes (not for
+        // another port or an https → http downgrade): the guard below refuses every request, first or
+        // redirected, that is not for the configured origin.
+        var http = new HttpClientAdapter(() => new ApiVersionHandler(
+            new OriginBoundHandler(MirrorSide.GitHub, baseUri, static _ => { }, handler)));
+        var connection = new Connection(new ProductHeaderValue("GitMirror"), baseUri,
             new InMemoryCredentialStore(new Credentials(token)), http, new SimpleJsonSerializer());
         _client = new GitHubClient(connection);
     }
@@ -188,11 +194,11 @@ public sealed class GitHubForge
         catch (HttpRequestException e)
         {
             throw new ForgeApiException(MirrorSide.GitHub, ForgeFailureKind.Unreachable,
-                $"GitHub {what}: cannot reach the API: {ForgeApiException.Scrub(e.Message, _token)}", inner: e);
+                $"GitHub {what}: cannot reach the API: {ForgeApiException.Scrub(e.Message, _token)}", inner: ForgeApiException.Sanitize(e, _token));
         }
         catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
         {
-            throw new ForgeApiException(MirrorSide.GitHub, ForgeFailureKind.Timeout, $"GitHub {what}: no answer in time", inner: e);
+            throw new ForgeApiException(MirrorSide.GitHub, ForgeFailureKind.Timeout, $"GitHub {what}: no answer in time", inner: ForgeApiException.Sanitize(e, _token));
         }
     }
 
@@ -200,7 +206,7 @@ public sealed class GitHubForge
     {
         var message = ForgeApiException.Scrub(serverMessage, _token);
         return new ForgeApiException(MirrorSide.GitHub, kind, $"GitHub {what} failed with {(int)e.StatusCode}: {message}",
-            (int)e.StatusCode, message, retryAfter: retryAfter, inner: e);
+            (int)e.StatusCode, message, retryAfter: retryAfter, inner: ForgeApiException.Sanitize(e, _token));
     }
 
     private static TimeSpan? RetryAfterHeader(ApiException e) =>

@@ -16,17 +16,20 @@ public sealed class GitLabClient : IDisposable
     private readonly string _token;
     private readonly string _host;
 
+    /// <param name="handler">Sends the requests (tests); it must not follow redirects itself.</param>
     public GitLabClient(string apiBase, string token, HttpMessageHandler? handler = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(token);
         _token = token;
         var baseUri = new Uri(apiBase.TrimEnd('/') + "/", UriKind.Absolute);
         _host = baseUri.GetLeftPart(UriPartial.Authority);
-        // No automatic redirects: .NET would resend the PRIVATE-TOKEN header to wherever a redirect points.
-        _http = handler is null ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) : new HttpClient(handler, disposeHandler: false);
+        // The token is added per request by the origin guard, never to a request for another origin,
+        // and no redirect leaves the configured origin (.NET would carry PRIVATE-TOKEN along).
+        var guard = new OriginBoundHandler(MirrorSide.GitLab, baseUri,
+            request => request.Headers.TryAddWithoutValidation("PRIVATE-TOKEN", token), handler);
+        _http = new HttpClient(guard, disposeHandler: true);
         _http.BaseAddress = baseUri;
         _http.Timeout = TimeSpan.FromSeconds(100);
-        _http.DefaultRequestHeaders.Add("PRIVATE-TOKEN", token);
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("GitMirror");
     }
 
@@ -81,10 +84,18 @@ public sealed class GitLabClient : IDisposable
     public Task<GitLabVariable> UpdateProjectVariableAsync(long projectId, GitLabVariable variable, CancellationToken ct) =>
         SendAsync<GitLabVariable>(HttpMethod.Put, $"projects/{projectId}/variables/{Encode(variable.Key)}", Body(variable, withKey: false), ct);
 
+    public async Task DeleteProjectVariableAsync(long projectId, string key, CancellationToken ct)
+    {
+        using var _ = await SendRawAsync(HttpMethod.Delete, $"projects/{projectId}/variables/{Encode(key)}", null, ct).ConfigureAwait(false);
+    }
+
     public void Dispose() => _http.Dispose();
 
+    // masked_and_hidden (GitLab 17.4+) exists only on creation; older GitLab ignores it and masks.
     private static object Body(GitLabVariable v, bool withKey) => withKey
-        ? new { key = v.Key, value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
+        ? v.Hidden
+            ? new { key = v.Key, value = v.Value, masked_and_hidden = true, masked = true, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
+            : new { key = v.Key, value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
         : new { value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" };
 
     private static string Encode(string pathOrKey) => Uri.EscapeDataString(pathOrKey);
@@ -145,7 +156,7 @@ public sealed class GitLabClient : IDisposable
         {
             throw new ForgeApiException(MirrorSide.GitLab, ForgeFailureKind.Server,
                 $"GitLab {method} {Describe(path)} returned {(int)response.StatusCode} with an unreadable body: {e.Message}",
-                (int)response.StatusCode, inner: e);
+                (int)response.StatusCode, inner: ForgeApiException.Sanitize(e, _token));
         }
     }
 
@@ -164,12 +175,12 @@ public sealed class GitLabClient : IDisposable
             catch (HttpRequestException e)
             {
                 throw new ForgeApiException(MirrorSide.GitLab, ForgeFailureKind.Unreachable,
-                    $"GitLab {method} {Describe(path)}: cannot reach {_host}: {ForgeApiException.Scrub(e.Message, _token)}", inner: e);
+                    $"GitLab {method} {Describe(path)}: cannot reach {_host}: {ForgeApiException.Scrub(e.Message, _token)}", inner: ForgeApiException.Sanitize(e, _token));
             }
             catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
             {
                 throw new ForgeApiException(MirrorSide.GitLab, ForgeFailureKind.Timeout,
-                    $"GitLab {method} {Describe(path)}: no answer from {_host} within {_http.Timeout.TotalSeconds:0} s", inner: e);
+                    $"GitLab {method} {Describe(path)}: no answer from {_host} within {_http.Timeout.TotalSeconds:0} s", inner: ForgeApiException.Sanitize(e, _token));
             }
             if (response.IsSuccessStatusCode) return response;
 

@@ -30,14 +30,16 @@ public sealed record GitLabVariable(
     [property: JsonPropertyName("value")] string Value,
     [property: JsonPropertyName("masked")] bool Masked = false,
     [property: JsonPropertyName("protected")] bool Protected = false,
-    [property: JsonPropertyName("raw")] bool Raw = true)
+    [property: JsonPropertyName("raw")] bool Raw = true,
+    [property: JsonPropertyName("hidden")] bool Hidden = false)
 {
     /// <summary>Value and flags are what we want (the value is compared exactly).</summary>
     public bool SameAs(GitLabVariable other) =>
-        Key == other.Key && Value == other.Value && Masked == other.Masked && Protected == other.Protected && Raw == other.Raw;
+        Key == other.Key && Value == other.Value && Masked == other.Masked && Protected == other.Protected && Raw == other.Raw
+        && Hidden == other.Hidden;
 
     // Records print their members: keep a masked value out of any accidental ToString().
-    public override string ToString() => $"{Key} (masked={Masked}, protected={Protected}, raw={Raw})";
+    public override string ToString() => $"{Key} (masked={Masked}, hidden={Hidden}, protected={Protected}, raw={Raw})";
 }
 
 /// <summary>GitLab visibility levels as the API spells them.</summary>

@@ -1,0 +1,87 @@
+using System.Net;
+
+namespace GitMirror.Core.Forges;
+
+/// <summary>
+/// Keeps a forge API token at its configured origin (scheme, host and port). Sits directly above
+/// the socket handler of an API client: every request, first or redirected, passes through it.
+/// A request for another origin is refused before it is sent, so neither the token header nor
+/// anything else leaves; the credential header is added here, only for the configured origin.
+/// Redirects within the origin are followed for reads (GitHub answers 301 for renamed
+/// repositories); a redirect elsewhere is an error that names both URLs.
+/// </summary>
+internal sealed class OriginBoundHandler : DelegatingHandler
+{
+    private const int MaxRedirects = 5;
+    private readonly MirrorSide _forge;
+    private readonly Uri _origin;
+    private readonly Action<HttpRequestMessage> _authenticate;
+
+    /// <param name="inner">The handler that sends; it must not follow redirects itself.</param>
+    /// <param name="authenticate">Adds the credential to a request for the configured origin.</param>
+    public OriginBoundHandler(MirrorSide forge, Uri apiBase, Action<HttpRequestMessage> authenticate, HttpMessageHandler? inner = null)
+        : base(inner ?? NewSocketsHandler())
+    {
+        _forge = forge;
+        _origin = apiBase;
+        _authenticate = authenticate;
+    }
+
+    /// <summary>A socket handler that follows no redirect: the policy is this class's.</summary>
+    public static SocketsHttpHandler NewSocketsHandler() => new()
+    {
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.All,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    };
+
+    /// <summary>Same scheme, host and port (default ports made explicit).</summary>
+    public static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && a.Port == b.Port;
+
+    /// <summary>scheme://host:port of a URL, for messages (never user info, path or query).</summary>
+    public static string OriginOf(Uri uri) => $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}";
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        for (var redirects = 0; ; redirects++)
+        {
+            Refuse(request.RequestUri!, from: null);
+            _authenticate(request);
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!IsRedirect(response.StatusCode) || response.Headers.Location is not { } location) return response;
+
+            var target = location.IsAbsoluteUri ? location : new Uri(request.RequestUri!, location);
+            Refuse(target, from: request.RequestUri);
+            // Same origin: follow reads only; a write must not be replayed somewhere the caller did not name.
+            if (request.Method != HttpMethod.Get && request.Method != HttpMethod.Head) return response;
+            if (redirects >= MaxRedirects)
+            {
+                response.Dispose();
+                throw new ForgeApiException(_forge, ForgeFailureKind.Server,
+                    $"{_forge} API: more than {MaxRedirects} redirects from {Describe(request.RequestUri!)}");
+            }
+            response.Dispose();
+            var next = new HttpRequestMessage(request.Method, target);
+            foreach (var header in request.Headers) next.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            request = next;
+        }
+    }
+
+    /// <summary>Throws when <paramref name="target"/> is not the configured origin.</summary>
+    private void Refuse(Uri target, Uri? from)
+    {
+        if (SameOrigin(target, _origin)) return;
+        var message = from is null
+            ? $"{_forge} API: refused to send a request to {OriginOf(target)}: the token belongs to {OriginOf(_origin)} only"
+            : $"{_forge} API: {Describe(from)} redirected to {OriginOf(target)}, another origin than the configured {OriginOf(_origin)}; "
+              + "GitMirror does not follow it, so the token stays where it belongs. If the API really moved, set 'api:' in the config to its new URL.";
+        throw new ForgeApiException(_forge, ForgeFailureKind.RedirectRefused, message);
+    }
+
+    private static string Describe(Uri uri) => OriginOf(uri) + uri.AbsolutePath;
+
+    private static bool IsRedirect(HttpStatusCode status) => (int)status is 301 or 302 or 303 or 307 or 308;
+}

@@ -1,0 +1,45 @@
+using System.Text;
+using GitMirror.Core.Report;
+
+namespace GitMirror.Core.Observe;
+
+/// <summary>
+/// The cache repository's git config, written whole by GitMirror every time the cache is opened:
+/// whatever else was put there (an <c>url.&lt;x&gt;.insteadOf</c> sending a token to another
+/// server, a <c>core.hooksPath</c>, a <c>core.fsmonitor</c> or <c>core.sshCommand</c> running code)
+/// is gone before git reads it. Nothing in it is secret: the remotes' URLs hold no credentials.
+/// </summary>
+public static class CacheRepositoryConfig
+{
+    public const string FileName = "config";
+
+    public static string Render(MirrorPair pair)
+    {
+        var text = new StringBuilder()
+            .Append("# Written by GitMirror on every run; changes here are discarded.\n")
+            .Append("[core]\n")
+            .Append("\trepositoryformatversion = 0\n")
+            .Append("\tfilemode = true\n")
+            .Append("\tbare = true\n")
+            .Append("\tlogallrefupdates = false\n");
+        foreach (var side in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
+        {
+            var name = MirrorCache.RemoteName(side);
+            text.Append("[remote \"").Append(name).Append("\"]\n")
+                .Append("\turl = ").Append(Quote(pair.UrlOf(side))).Append('\n')
+                .Append("\tfetch = +refs/heads/*:refs/remotes/").Append(name).Append("/*\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Replaces the config of the bare repository at <paramref name="repositoryPath"/> atomically (owner-only).</summary>
+    public static void Write(string repositoryPath, MirrorPair pair) =>
+        AtomicFile.WriteAllBytes(Path.Combine(repositoryPath, FileName), Encoding.UTF8.GetBytes(Render(pair)));
+
+    // A git config value in double quotes: backslash and quote escaped; URLs and paths hold no newlines.
+    private static string Quote(string value)
+    {
+        if (value.Contains('\n') || value.Contains('\r')) throw new ArgumentException("A remote URL cannot hold a line break.", nameof(value));
+        return "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    }
+}
