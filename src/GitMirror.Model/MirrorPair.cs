@@ -34,6 +34,9 @@ public sealed class MirrorPair
     /// <summary>Name of the environment variable that holds the GitLab bot's token.</summary>
     public string GitLabTokenEnv { get; init; } = "GITLAB_TOKEN";
 
+    /// <summary>Mirror Git LFS objects with the refs (repos.yaml <c>lfs:</c>, default true).</summary>
+    public bool Lfs { get; init; } = true;
+
     /// <summary>The cache directory (bare repositories, status and lock files).</summary>
     public required string CachePath { get; init; }
 
