@@ -6,9 +6,11 @@ namespace GitMirror.Core.Lfs;
 
 /// <summary>
 /// Compare's LFS check: for each side that holds a ref, are the LFS objects that the ref's tip needs
-/// for a checkout on that side? Kept cheap: only tips whose root <c>.gitattributes</c> routes files
-/// through LFS are scanned, each distinct tip once, and each side gets one batch question per 100
-/// distinct objects (no content is transferred). Read-only on both sides.
+/// for a checkout on that side? Kept cheap: it fetches nothing more than Observe did, so it looks at
+/// the tips the cache holds (every ref that differed, and every commit GitMirror ever mirrored; a ref
+/// in sync since before the pair's first run is not looked at). Only tips whose root
+/// <c>.gitattributes</c> routes files through LFS are scanned, each distinct tip once, and each side
+/// gets one batch question per 100 distinct objects (no content is transferred). Read-only on both sides.
 /// </summary>
 public static class LfsInspector
 {
@@ -20,7 +22,7 @@ public static class LfsInspector
         var missing = new Dictionary<MirrorSide, HashSet<string>>();
         foreach (var side in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
         {
-            var tips = comparisons.Select(c => c.ShaOf(side)).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+            var tips = comparisons.Select(c => c.ShaOf(side)).OfType<string>().Distinct(StringComparer.Ordinal).Where(cache.Contains).ToList();
             var wanted = new Dictionary<string, LfsPointer>(StringComparer.Ordinal);
             try
             {
