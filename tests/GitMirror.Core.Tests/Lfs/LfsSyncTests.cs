@@ -188,6 +188,30 @@ public sealed class LfsSyncTests : IDisposable
     }
 
     [Fact]
+    public async Task Repair_copies_the_winners_objects_first_and_changes_nothing_when_it_cannot()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var theirs = gitlab.Commit("main");
+        var (ours, oid) = CommitLfsFile(github, "main", "won.bin");
+        var (lostCommit, _) = CommitLfsFile(github, "other", "lost.bin", storeObject: false);
+        gitlab.Commit("other");
+        var repairer = new GitMirror.Core.Apply.DivergenceRepairer(_log);
+
+        var outcomes = await repairer.RepairAsync(Pair("app"), [new("refs/heads/main"), new("refs/heads/other")], MirrorSide.GitHub,
+            _ => true, CancellationToken.None);
+
+        Assert.True(outcomes[0].Result!.Succeeded, outcomes[0].Error?.Message);
+        Assert.Equal(ours, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.True(LfsServer.Holds(gitlab.BarePath, oid));
+        Assert.NotNull(outcomes[1].Error);
+        Assert.Contains("missing on GitHub", outcomes[1].Error!.Message);
+        Assert.Null(outcomes[1].Result!.BackupRef);
+        Assert.NotEqual(lostCommit, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/other"]);
+        Assert.DoesNotContain(RepoBuilder.Refs(gitlab.BarePath).Keys, r => r.Contains("backup") && r.EndsWith("/other"));
+        Assert.NotEqual(theirs, ours);
+    }
+
+    [Fact]
     public async Task Compare_tells_which_side_lacks_the_objects_of_a_ref()
     {
         var (github, gitlab) = World.AddPair("app");
