@@ -238,7 +238,13 @@ public sealed class LfsHttpStore : LfsStore
         string text;
         try
         {
-            text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            // An error page can be anything: read at most 64 KiB of it.
+            await using var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+            var buffer = new byte[64 * 1024];
+            var filled = 0;
+            int read;
+            while (filled < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false)) > 0) filled += read;
+            text = System.Text.Encoding.UTF8.GetString(buffer, 0, filled);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
