@@ -26,17 +26,13 @@ public static class LfsInspector
             var wanted = new Dictionary<string, LfsPointer>(StringComparer.Ordinal);
             try
             {
-                foreach (var tip in tips)
+                var unseen = tips.Where(t => !pointersOfTip.ContainsKey(t)).ToList();
+                var tracking = await LfsPointerScanner.TrackingLfsAsync(cache.Path, unseen, cancellationToken).ConfigureAwait(false);
+                foreach (var tip in unseen)
                 {
-                    if (!pointersOfTip.TryGetValue(tip, out var pointers))
-                    {
-                        pointers = await LfsPointerScanner.TracksLfsAsync(cache.Path, tip, cancellationToken).ConfigureAwait(false)
-                            ? await LfsPointerScanner.InTreeAsync(cache.Path, tip, cancellationToken).ConfigureAwait(false)
-                            : [];
-                        pointersOfTip[tip] = pointers;
-                    }
-                    foreach (var pointer in pointers) wanted.TryAdd(pointer.Oid, pointer);
+                    pointersOfTip[tip] = tracking.Contains(tip) ? await LfsPointerScanner.InTreeAsync(cache.Path, tip, cancellationToken).ConfigureAwait(false) : [];
                 }
+                foreach (var pointer in tips.SelectMany(t => pointersOfTip[t])) wanted.TryAdd(pointer.Oid, pointer);
                 if (wanted.Count == 0) continue;
 
                 var store = LfsStore.For(RemoteEndpoint.For(pair, side));

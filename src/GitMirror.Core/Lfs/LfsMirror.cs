@@ -29,7 +29,7 @@ public sealed class LfsMirror(IMirrorLog log)
         var target = pushes[0].Target;
         // What the target already has: its refs' objects. Refs whose LFS objects were placed join the
         // set as we go, so an initial mirror walks the history once, not once per ref.
-        var known = new HashSet<string>(plan.Comparisons.Select(c => c.ShaOf(target)).OfType<string>(), StringComparer.Ordinal);
+        var known = new HashSet<string>(plan.Comparisons.Select(c => c.ShaOf(target)).OfType<string>().Where(cache.Contains), StringComparer.Ordinal);
         var placed = new HashSet<string>(StringComparer.Ordinal);
         var stores = new Dictionary<MirrorSide, LfsStore>();
         LfsStore Store(MirrorSide side) => stores.TryGetValue(side, out var s) ? s : stores[side] = LfsStore.For(RemoteEndpoint.For(pair, side));
@@ -52,7 +52,7 @@ public sealed class LfsMirror(IMirrorLog log)
                 {
                     log.Verbose($"[{pair.Name}] {push.Ref}: {pointers.Count} LFS objects in the commits {target} lacks; checking {needed.Count}");
                 }
-                problems = needed.Count == 0 ? [] : await PlaceAsync(push, needed, Store(push.Source), Store(target), placed, cancellationToken).ConfigureAwait(false);
+                problems = needed.Count == 0 ? [] : await PlaceAsync(pair, push, needed, Store(push.Source), Store(target), placed, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is LfsException or GitTransportException)
             {
@@ -84,7 +84,7 @@ public sealed class LfsMirror(IMirrorLog log)
     }
 
     /// <summary>Copies the objects the target lacks; returns what went wrong, one line per object.</summary>
-    private async Task<List<string>> PlaceAsync(PlannedPush push, IReadOnlyList<LfsPointer> objects, LfsStore source, LfsStore target,
+    private async Task<List<string>> PlaceAsync(MirrorPair pair, PlannedPush push, IReadOnlyList<LfsPointer> objects, LfsStore source, LfsStore target,
         HashSet<string> placed, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
@@ -107,7 +107,7 @@ public sealed class LfsMirror(IMirrorLog log)
         }
         if (wanted.Count == 0) return problems;
 
-        log.Verbose($"{push.Ref}: copying {wanted.Count} LFS objects from {source.Description} to {target.Description}");
+        log.Verbose($"[{pair.Name}] {push.Ref}: copying {wanted.Count} LFS objects from {source.Description} to {target.Description}");
         var available = await source.RequestAsync(push.Ref, wanted.Values.Select(w => w.Pointer).ToList(), cancellationToken).ConfigureAwait(false);
         foreach (var answer in available)
         {

@@ -25,13 +25,62 @@ public static class LfsPointerScanner
         ScanAsync(repositoryPath, ["--no-walk"], [tip], cancellationToken);
 
     /// <summary>
-    /// True when the root <c>.gitattributes</c> of <paramref name="tip"/> routes some files through
-    /// LFS (<c>filter=lfs</c>): a cheap test before a tree scan.
+    /// The tips among <paramref name="tips"/> whose root <c>.gitattributes</c> routes some files
+    /// through LFS (<c>filter=lfs</c>): a cheap test before a tree scan, one git process for all.
     /// </summary>
-    public static async Task<bool> TracksLfsAsync(string repositoryPath, string tip, CancellationToken cancellationToken)
+    public static async Task<IReadOnlySet<string>> TrackingLfsAsync(string repositoryPath, IReadOnlyList<string> tips, CancellationToken cancellationToken)
     {
-        var (exitCode, output) = await RunAsync(repositoryPath, ["cat-file", "blob", tip + ":.gitattributes"], cancellationToken).ConfigureAwait(false);
-        return exitCode == 0 && output.Contains("filter=lfs", StringComparison.Ordinal);
+        var tracking = new HashSet<string>(StringComparer.Ordinal);
+        if (tips.Count == 0) return tracking;
+        using var catFile = Start(repositoryPath, ["cat-file", "--batch"]);
+        using var kill = cancellationToken.Register(() => Kill(catFile));
+        _ = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
+        var feed = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var tip in tips) await catFile.StandardInput.WriteLineAsync(tip + ":.gitattributes").ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+            }
+            finally
+            {
+                try { catFile.StandardInput.Close(); } catch (IOException) { }
+            }
+        }, CancellationToken.None);
+
+        var output = new BufferedStream(catFile.StandardOutput.BaseStream, 64 * 1024);
+        foreach (var tip in tips)
+        {
+            // "<oid> blob <size>" then the content, or "<name> missing" for a tip without the file.
+            if (await ReadLineAsync(output, cancellationToken).ConfigureAwait(false) is not { } header) break;
+            var parts = header.Split(' ');
+            if (parts.Length != 3 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size)) continue;
+            var content = new MemoryStream();
+            await CopyAsync(output, content, size, cancellationToken).ConfigureAwait(false);
+            _ = await ReadLineAsync(output, cancellationToken).ConfigureAwait(false);
+            if (parts[1] == "blob" && Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length).Contains("filter=lfs", StringComparison.Ordinal))
+            {
+                tracking.Add(tip);
+            }
+        }
+        await feed.ConfigureAwait(false);
+        await catFile.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return tracking;
+    }
+
+    /// <summary>Copies <paramref name="count"/> bytes, keeping at most 64 KiB of them (a .gitattributes is small).</summary>
+    private static async Task CopyAsync(Stream from, MemoryStream to, long count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        while (count > 0)
+        {
+            var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(count, buffer.Length)), cancellationToken).ConfigureAwait(false);
+            if (read == 0) throw new EndOfStreamException();
+            if (to.Length < 64 * 1024) to.Write(buffer, 0, read);
+            count -= read;
+        }
     }
 
     private static async Task<IReadOnlyList<LfsPointer>> ScanAsync(string repositoryPath, string[] options, IEnumerable<string> revisions,
@@ -128,17 +177,6 @@ public static class LfsPointerScanner
             if (one[0] == '\n') return Encoding.UTF8.GetString([.. line]);
             line.Add(one[0]);
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string repositoryPath, string[] arguments, CancellationToken cancellationToken)
-    {
-        using var process = Start(repositoryPath, arguments);
-        process.StandardInput.Close();
-        using var kill = cancellationToken.Register(() => Kill(process));
-        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        return (process.ExitCode, await output.ConfigureAwait(false));
     }
 
     private static Process Start(string repositoryPath, string[] arguments)
