@@ -40,6 +40,9 @@ public sealed class MirrorPair
     /// <summary>The largest push GitLab accepts (maxPushSize): bigger ones are split.</summary>
     public long GitLabMaxPushBytes { get; init; } = 2L << 30;
 
+    /// <summary>Mirror Git LFS objects with the refs (repos.yaml <c>lfs:</c>, default true).</summary>
+    public bool Lfs { get; init; } = true;
+
     /// <summary>The cache directory (bare repositories, status and lock files).</summary>
     public required string CachePath { get; init; }
 

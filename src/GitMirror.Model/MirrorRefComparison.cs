@@ -34,6 +34,27 @@ public sealed class MirrorRefComparison
     /// <summary>For a diverged branch: commits on GitLab beyond the merge base.</summary>
     public int? GitLabAheadBy { get; init; }
 
+    private MirrorLfsObject[] _lfsMissing = [];
+
+    /// <summary>
+    /// Git LFS objects that the files of this ref's tip point to and that the side holding the ref
+    /// lacks (a checkout there fails); empty when none are missing or the pair does not use LFS.
+    /// </summary>
+    public MirrorLfsObject[] LfsMissing
+    {
+        get => _lfsMissing;
+        init => _lfsMissing = value ?? [];
+    }
+
+    /// <summary>A copy of this comparison that reports <paramref name="missing"/> LFS objects.</summary>
+    public MirrorRefComparison WithLfsMissing(IEnumerable<MirrorLfsObject> missing)
+    {
+        // A member-wise copy keeps every other property as it is, including any added later.
+        var copy = (MirrorRefComparison)MemberwiseClone();
+        copy._lfsMissing = [.. missing];
+        return copy;
+    }
+
     /// <summary>The object id on one side.</summary>
     public string? ShaOf(MirrorSide side) => side == MirrorSide.GitHub ? GitHubSha : GitLabSha;
 

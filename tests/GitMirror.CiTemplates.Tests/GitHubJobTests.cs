@@ -52,6 +52,19 @@ public sealed class GitHubJobTests : IDisposable
     }
 
     [Fact]
+    public void CommitUsingLfs_IsLeftToTheDaemon_WhichCopiesItsObjectsFirst()
+    {
+        var pointer = LfsFiles.Pointer(new string('a', 64), 12);
+        var commit = LfsFiles.Commit(_forges.GitHubBare, "media", new Dictionary<string, string> { ["a.bin"] = pointer });
+
+        var run = Run(new GitHubPush("refs/heads/media", commit, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("uses Git LFS", run.Log);
+        Assert.Null(GitLabRef("refs/heads/media")); // never the pointers without their objects
+    }
+
+    [Fact]
     public void AnnotatedTag_ArrivesAsTheSameTagObject()
     {
         var commit = _github.Commit();

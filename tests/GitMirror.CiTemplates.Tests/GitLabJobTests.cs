@@ -47,6 +47,19 @@ public sealed class GitLabJobTests : IDisposable
         Assert.Equal(0, _forges.Server.AuthFailures);
     }
 
+    [SkippableFact]
+    public void CommitUsingLfs_IsLeftToTheDaemon_WhichCopiesItsObjectsFirst()
+    {
+        File.WriteAllText(Path.Combine(_project.WorkTree, ".gitattributes"), "*.bin filter=lfs diff=lfs merge=lfs -text\n");
+        var commit = _project.Commit("media", "lfs files", from: _project.RepoTip("main"));
+
+        var run = Run(new GitLabPush("refs/heads/media", commit, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("uses Git LFS", run.Log);
+        Assert.Null(GitHubRef("refs/heads/media"));
+    }
+
     [SkippableTheory]
     [InlineData(true)]
     [InlineData(false)] // the job fetches the tag from origin itself

@@ -82,6 +82,27 @@ public class FormatViewTests
         AssertFitsWidth(text);
     }
 
+    [Fact]
+    public void MirrorRefComparison_names_the_side_that_lacks_LFS_objects()
+    {
+        using var config = new SampleConfig();
+        var text = Render("""
+            $pair = Get-MirrorPair -Path $args[0] -Name 'myorg/repo1'
+            $lost = [GitMirror.MirrorLfsObject]@{ Oid = 'a' * 64; Size = 5; Path = 'x.bin'; MissingOn = 'GitLab' }
+            $main = [GitMirror.MirrorRefComparison]@{ Pair = $pair; Ref = 'refs/heads/main'; Status = 'InSync'
+                GitHubSha = '0123456789abcdef0123456789abcdef01234567'; GitLabSha = '0123456789abcdef0123456789abcdef01234567'
+                LfsMissing = @($lost) }
+            $v1 = [GitMirror.MirrorRefComparison]@{ Pair = $pair; Ref = 'refs/tags/v1'; Status = 'InSync'
+                GitHubSha = '0123456789abcdef0123456789abcdef01234567'; GitLabSha = '0123456789abcdef0123456789abcdef01234567' }
+            $main, $v1
+            """, config.Path);
+
+        AssertShows(@"GitLabSha\s+Ahead LfsMissing", text);
+        AssertShows(@"main\s+Branch\s+InSync\s+0123456789 0123456789\s+GitLab\n", text);
+        AssertShows(@"v1\s+Tag\s+InSync\s+0123456789 0123456789 *\n", text);
+        AssertFitsWidth(text);
+    }
+
     [Theory]
     [InlineData("[GitMirror.MirrorRefUpdate]@{ Ref = 'refs/tags/v1'; Target = 'GitHub'; NewSha = '1' * 40; Succeeded = $true }",
         @"Ref\s+Target\s+OldSha\s+NewSha\s+Succeeded\s+Message", @"refs/tags/v1\s+GitHub\s+1111111111\s+True")]

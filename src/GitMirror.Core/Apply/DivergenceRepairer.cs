@@ -98,6 +98,14 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
         if (!approve(step)) return new RepairOutcome(request, current, null, null);
 
         var target = RemoteEndpoint.For(pair, loser);
+        // The winner's LFS objects go first: if they cannot, nothing is backed up or overwritten.
+        var replacement = new PlannedPush(current.Ref, loser, step.OldSha, step.NewSha) { Force = true };
+        var lfs = new Lfs.LfsMirror(log).PrepareAsync(pair, locked.Cache, locked.Plan, [replacement], cancellationToken).GetAwaiter().GetResult();
+        if (lfs.Blocked.Count > 0)
+        {
+            return Failed(backupRef: null, RefChangeFailure.Rejected,
+                $"Pair '{pair.Name}': {current.Ref} was not replaced on {target.Description}, nothing was changed: {lfs.Blocked[0].Message}", null);
+        }
         log.Verbose($"[{pair.Name}] Backing up {current.Ref} {Describe(step.OldSha)} to {step.BackupRef} on {target.Description}");
         // The loser's own object, pushed back to the loser under a new name: create-only (leased on "absent").
         var backup = _pusher.Push(locked.Cache, target, [new PlannedPush(step.BackupRef, loser, null, step.OldSha) { Source = loser }], cancellationToken);
@@ -109,7 +117,7 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
         }
 
         log.Verbose($"[{pair.Name}] Replacing {current.Ref} {Describe(step.OldSha)} with {Describe(step.NewSha)} on {target.Description}");
-        var replace = _pusher.Push(locked.Cache, target, [new PlannedPush(current.Ref, loser, step.OldSha, step.NewSha) { Force = true }], cancellationToken);
+        var replace = _pusher.Push(locked.Cache, target, [replacement], cancellationToken);
         if (!replace.Updates[0].Succeeded)
         {
             var failure = replace.LeaseBroken is not null ? RefChangeFailure.Moved

@@ -14,7 +14,7 @@ public static partial class ConfigLoader
     public const string EnvironmentVariable = "GITMIRROR_CONFIG";
     public const string DefaultFileName = "repos.yaml";
 
-    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos"];
+    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs"];
     private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize"];
 
     /// <summary>The largest config file read: far above any real one, small enough to never hurt memory.</summary>
@@ -22,7 +22,7 @@ public static partial class ConfigLoader
 
     /// <summary>The deepest nesting of lists and mappings accepted (repos.yaml needs 3): deeper input is rejected before the parser recurses into it.</summary>
     public const int MaxDepth = 32;
-    private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence"];
+    private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence", "lfs"];
 
     /// <summary>The config path: -Path, else $GITMIRROR_CONFIG, else ./repos.yaml (relative to <paramref name="currentDirectory"/>).</summary>
     public static string ResolvePath(string? path, string currentDirectory)
@@ -99,6 +99,7 @@ public static partial class ConfigLoader
         var policy = reader.Child(root, "onDivergence") is { } policyNode
             ? reader.Policy(policyNode, "onDivergence")
             : MirrorDivergencePolicy.HaltPair;
+        var lfs = reader.Child(root, "lfs") is not { } lfsNode || reader.Boolean(lfsNode, "lfs");
 
         var reposNode = reader.Child(root, "repos") ?? throw reader.Error(root, "repos", "missing: list the pairs under 'repos:'");
         if (reposNode is not YamlSequenceNode repos)
@@ -126,6 +127,7 @@ public static partial class ConfigLoader
             var name = nameNode is null ? githubPath : reader.Scalar(nameNode, $"{key}.name").Trim();
             if (name.Length == 0) throw reader.Error(nameNode!, $"{key}.name", "must not be empty");
             var pairPolicy = reader.Child(item, "onDivergence") is { } p ? reader.Policy(p, $"{key}.onDivergence") : policy;
+            var pairLfs = reader.Child(item, "lfs") is { } l ? reader.Boolean(l, $"{key}.lfs") : lfs;
 
             reader.Unique(names, name, nameNode ?? reader.Child(item, "github")!, $"{key}.name", "pair name");
             reader.Unique(githubPaths, githubPath, reader.Child(item, "github")!, $"{key}.github", "GitHub repository");
@@ -139,6 +141,7 @@ public static partial class ConfigLoader
                 GitHubUrl = CloneUrl(github.Url, githubPath),
                 GitLabUrl = CloneUrl(gitlab.Url, gitlabPath),
                 OnDivergence = pairPolicy,
+                Lfs = pairLfs,
                 ConfigPath = fullPath,
                 GitHubApi = github.Api,
                 GitLabApi = gitlab.Api,
@@ -260,6 +263,13 @@ public static partial class ConfigLoader
             "halt-pair" => MirrorDivergencePolicy.HaltPair,
             "skip-ref" => MirrorDivergencePolicy.SkipRef,
             var other => throw Error(node, key, $"'{other}' is not a policy (use halt-pair or skip-ref)"),
+        };
+
+        public bool Boolean(YamlNode node, string key) => Scalar(node, key) switch
+        {
+            "true" or "True" or "TRUE" => true,
+            "false" or "False" or "FALSE" => false,
+            var other => throw Error(node, key, $"'{other}' is not a boolean (use true or false)"),
         };
 
         public string RequiredPath(YamlMappingNode item, string side, string parent, Regex shape)

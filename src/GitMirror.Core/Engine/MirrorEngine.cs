@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GitMirror.Core.Apply;
+using GitMirror.Core.Lfs;
 using GitMirror.Core.Observe;
 using GitMirror.Core.Plan;
 
@@ -14,6 +15,7 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
 {
     private readonly PairObserver _observer = new(log, retry);
     private readonly RefPusher _pusher = new(log);
+    private readonly LfsMirror _lfs = new(log);
 
     /// <summary>
     /// Observes a pair and plans, changing nothing on either side. It holds the pair's lock while it
@@ -22,7 +24,10 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
     public async Task<SyncPlan> CompareAsync(MirrorPair pair, CancellationToken cancellationToken)
     {
         using var held = await LockedPair.OpenAsync(pair, log, LockedPair.DefaultLockTimeout, cancellationToken, retry).ConfigureAwait(false);
-        return held.Plan;
+        var plan = held.Plan;
+        var comparisons = await LfsInspector.InspectAsync(pair, held.Cache, plan.Comparisons, log, cancellationToken).ConfigureAwait(false);
+        return ReferenceEquals(comparisons, plan.Comparisons) ? plan
+            : new SyncPlan { Pair = plan.Pair, Comparisons = comparisons, Pushes = plan.Pushes, Diverged = plan.Diverged, Halted = plan.Halted };
     }
 
     /// <summary>Syncs a pair. <paramref name="approve"/> is asked for each push (ShouldProcess).</summary>
@@ -55,7 +60,10 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
             foreach (var group in approved.GroupBy(p => p.Target))
             {
                 var target = RemoteEndpoint.For(pair, group.Key);
-                var pushed = await _pusher.PushAsync(cache, target, group.ToList(), cancellationToken).ConfigureAwait(false);
+                // A ref moves only once the LFS objects its new commits point to are on the target.
+                var lfs = await _lfs.PrepareAsync(pair, cache, plan, group.ToList(), cancellationToken).ConfigureAwait(false);
+                updates.AddRange(lfs.Blocked);
+                var pushed = await _pusher.PushAsync(cache, target, lfs.Ready, cancellationToken).ConfigureAwait(false);
                 updates.AddRange(pushed.Updates);
                 pushFailure ??= pushed.Failure;
             }

@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace GitMirror.Core.Lfs;
+
+/// <summary>
+/// Finds LFS pointer files in the pair's cache repository with the git CLI: <c>rev-list --objects</c>
+/// (small blobs only) streamed into <c>cat-file --batch</c>, so memory holds one small blob at a time
+/// plus the pointers found, however big the history.
+/// </summary>
+public static class LfsPointerScanner
+{
+    /// <summary>
+    /// The pointers among the objects reachable from <paramref name="tip"/> but not from any of
+    /// <paramref name="excluded"/> (what a push of <paramref name="tip"/> sends to a side whose refs
+    /// point at <paramref name="excluded"/>). Each oid once.
+    /// </summary>
+    public static Task<IReadOnlyList<LfsPointer>> InRangeAsync(string repositoryPath, string tip, IEnumerable<string> excluded,
+        CancellationToken cancellationToken) =>
+        ScanAsync(repositoryPath, [], new[] { tip }.Concat(excluded.Where(e => e != tip).Select(e => "^" + e)), cancellationToken);
+
+    /// <summary>The pointers in the tree of <paramref name="tip"/> alone (what a checkout of it needs).</summary>
+    public static Task<IReadOnlyList<LfsPointer>> InTreeAsync(string repositoryPath, string tip, CancellationToken cancellationToken) =>
+        ScanAsync(repositoryPath, ["--no-walk"], [tip], cancellationToken);
+
+    /// <summary>
+    /// The tips among <paramref name="tips"/> whose root <c>.gitattributes</c> routes some files
+    /// through LFS (<c>filter=lfs</c>): a cheap test before a tree scan, one git process for all.
+    /// </summary>
+    public static async Task<IReadOnlySet<string>> TrackingLfsAsync(string repositoryPath, IReadOnlyList<string> tips, CancellationToken cancellationToken)
+    {
+        var tracking = new HashSet<string>(StringComparer.Ordinal);
+        if (tips.Count == 0) return tracking;
+        using var catFile = Start(repositoryPath, ["cat-file", "--batch"]);
+        using var kill = cancellationToken.Register(() => Kill(catFile));
+        _ = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
+        var feed = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var tip in tips) await catFile.StandardInput.WriteLineAsync(tip + ":.gitattributes").ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+            }
+            finally
+            {
+                try { catFile.StandardInput.Close(); } catch (IOException) { }
+            }
+        }, CancellationToken.None);
+
+        var output = new BufferedStream(catFile.StandardOutput.BaseStream, 64 * 1024);
+        foreach (var tip in tips)
+        {
+            // "<oid> blob <size>" then the content, or "<name> missing" for a tip without the file.
+            if (await ReadLineAsync(output, cancellationToken).ConfigureAwait(false) is not { } header) break;
+            var parts = header.Split(' ');
+            if (parts.Length != 3 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size)) continue;
+            var content = new MemoryStream();
+            await CopyAsync(output, content, size, cancellationToken).ConfigureAwait(false);
+            _ = await ReadLineAsync(output, cancellationToken).ConfigureAwait(false);
+            if (parts[1] == "blob" && Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length).Contains("filter=lfs", StringComparison.Ordinal))
+            {
+                tracking.Add(tip);
+            }
+        }
+        await feed.ConfigureAwait(false);
+        await catFile.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return tracking;
+    }
+
+    /// <summary>Copies <paramref name="count"/> bytes, keeping at most 64 KiB of them (a .gitattributes is small).</summary>
+    private static async Task CopyAsync(Stream from, MemoryStream to, long count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        while (count > 0)
+        {
+            var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(count, buffer.Length)), cancellationToken).ConfigureAwait(false);
+            if (read == 0) throw new EndOfStreamException();
+            if (to.Length < 64 * 1024) to.Write(buffer, 0, read);
+            count -= read;
+        }
+    }
+
+    private static async Task<IReadOnlyList<LfsPointer>> ScanAsync(string repositoryPath, string[] options, IEnumerable<string> revisions,
+        CancellationToken cancellationToken)
+    {
+        // Blobs of at least MaxPointerSize bytes cannot be pointers: rev-list leaves them out (commits still come through).
+        using var revList = Start(repositoryPath, ["rev-list", "--objects", .. options, "--filter=object:type=blob",
+            $"--filter=blob:limit={LfsPointer.MaxPointerSize}", "--stdin"]);
+        using var catFile = Start(repositoryPath, ["cat-file", "--batch=%(objectname) %(objecttype) %(objectsize) %(rest)"]);
+        using var kill = cancellationToken.Register(() =>
+        {
+            Kill(revList);
+            Kill(catFile);
+        });
+        var revListErrors = revList.StandardError.ReadToEndAsync(CancellationToken.None);
+        var catFileErrors = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
+
+        var feed = Task.Run(async () =>
+        {
+            try
+            {
+                // Thousands of excluded tips go through stdin, never the command line.
+                foreach (var revision in revisions) await revList.StandardInput.WriteLineAsync(revision).ConfigureAwait(false);
+                revList.StandardInput.Close();
+                await revList.StandardOutput.BaseStream.CopyToAsync(catFile.StandardInput.BaseStream).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // One of the processes ended early: its exit code and stderr say why.
+            }
+            finally
+            {
+                try { catFile.StandardInput.Close(); } catch (IOException) { }
+            }
+        }, CancellationToken.None);
+
+        var pointers = new List<LfsPointer>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var output = new BufferedStream(catFile.StandardOutput.BaseStream, 64 * 1024);
+        var buffer = new byte[LfsPointer.MaxPointerSize];
+        while (await ReadLineAsync(output, cancellationToken).ConfigureAwait(false) is { } header)
+        {
+            // "<oid> <type> <size> <path>" or "<oid> missing"
+            var parts = header.Split(' ', 4);
+            if (parts.Length < 3) continue;
+            var size = long.Parse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture);
+            if (parts[1] == "blob" && size < LfsPointer.MaxPointerSize)
+            {
+                await output.ReadExactlyAsync(buffer.AsMemory(0, (int)size), cancellationToken).ConfigureAwait(false);
+                if (LfsPointer.TryParse(buffer.AsSpan(0, (int)size), parts.Length > 3 && parts[3].Length > 0 ? parts[3] : null) is { } pointer
+                    && seen.Add(pointer.Oid))
+                {
+                    pointers.Add(pointer);
+                }
+            }
+            else
+            {
+                await Skip(output, size, cancellationToken).ConfigureAwait(false);
+            }
+            _ = await ReadLineAsync(output, cancellationToken).ConfigureAwait(false); // the newline after the content
+        }
+
+        await feed.ConfigureAwait(false);
+        await revList.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        await catFile.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (revList.ExitCode != 0 || catFile.ExitCode != 0)
+        {
+            var errors = (await revListErrors.ConfigureAwait(false)) + (await catFileErrors.ConfigureAwait(false));
+            throw new LfsException($"cannot list the LFS pointers in the cache repository: git: {errors.Trim()}");
+        }
+        return pointers;
+    }
+
+    private static async Task Skip(Stream stream, long count, CancellationToken cancellationToken)
+    {
+        var scratch = new byte[Math.Min(count, 81920)];
+        while (count > 0)
+        {
+            var read = await stream.ReadAsync(scratch.AsMemory(0, (int)Math.Min(count, scratch.Length)), cancellationToken).ConfigureAwait(false);
+            if (read == 0) throw new EndOfStreamException();
+            count -= read;
+        }
+    }
+
+    private static async Task<string?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var line = new List<byte>(128);
+        var one = new byte[1];
+        while (true)
+        {
+            var read = await stream.ReadAsync(one, cancellationToken).ConfigureAwait(false);
+            if (read == 0) return line.Count == 0 ? null : Encoding.UTF8.GetString([.. line]);
+            if (one[0] == '\n') return Encoding.UTF8.GetString([.. line]);
+            line.Add(one[0]);
+        }
+    }
+
+    private static Process Start(string repositoryPath, string[] arguments)
+    {
+        var psi = new ProcessStartInfo("git")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("--git-dir=" + repositoryPath);
+        foreach (var argument in arguments) psi.ArgumentList.Add(argument);
+        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        psi.Environment["LC_ALL"] = "C";
+        try
+        {
+            return Process.Start(psi) ?? throw new LfsException("cannot start git");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new LfsException($"cannot start git (is it installed and on PATH?): {e.Message}", e);
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
+    }
+}
