@@ -40,6 +40,7 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = NameSet)]
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = PairSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RefNameCompleter))]
     public string? Ref { get; set; }
 
     /// <summary>The side whose object wins.</summary>
@@ -61,8 +62,8 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
         var work = new List<(MirrorPair Pair, List<RepairRequest> Requests)>();
         if (ParameterSetName == NameSet)
         {
-            var pair = SelectPairs(LoadConfig(), [WildcardPattern.Escape(Name!)]).FirstOrDefault();
-            if (pair is null) return; // SelectPairs wrote MirrorPairNotFound
+            var pair = FindPair(LoadConfig(), Name!);
+            if (pair is null) return; // FindPair wrote MirrorPairNotFound
             work.Add((pair, [new RepairRequest(Ref!)]));
         }
         else if (ParameterSetName == PairSet)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using GitMirror.Core.Engine;
+using GitMirror.Core.Report;
 using GitMirror.Core.Unattended;
 
 namespace GitMirror.Commands;
@@ -47,16 +48,21 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
             WriteVerbose($"Shard {shard.Index}/{shard.Count}: {selected.Count} pairs");
         }
 
-        var run = new SyncRun(config?.Pairs ?? selected, new SyncRunOptions
+        var options = new SyncRunOptions
         {
             LockTimeout = TimeSpan.FromSeconds(LockTimeoutSec),
-            LogPath = LogPath is null ? null : GetUnresolvedProviderPathFromPSPath(LogPath),
-            MetricsPath = MetricsPath is null ? null : GetUnresolvedProviderPathFromPSPath(MetricsPath),
+            LogPath = LogPath is null ? null : ResolveFileSystemPath(LogPath, nameof(LogPath)),
+            MetricsPath = MetricsPath is null ? null : ResolveFileSystemPath(MetricsPath, nameof(MetricsPath)),
             DryRun = IsWhatIf,
-        }, Log);
+        };
+        // Before anything runs: a log or metrics file that cannot be written would otherwise fail after the pushes.
+        CheckWritable(options.LogPath, nameof(LogPath));
+        CheckWritable(options.MetricsPath, nameof(MetricsPath));
+        var run = new SyncRun(config?.Pairs ?? selected, options, Log);
         WriteVerbose($"Run {run.RunId}: {selected.Count} pairs, {ThrottleLimit} at a time");
 
         var results = new ConcurrentBag<MirrorSyncResult>();
+        var crashed = false;
         try
         {
             ForEachPair(selected, "Syncing mirror pairs", async (pair, token) =>
@@ -66,14 +72,46 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
                     $"{push.Target} ({pair.PathOf(push.Target)})",
                     $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha!)}"), token).ConfigureAwait(false);
                 if (!(IsWhatIf && outcome.Declined.Count > 0)) results.Add(outcome.Result);
-                OnPipelineThread(() => Report(outcome));
+                return () => Report(outcome);
             });
+        }
+        catch (Exception e) when (e is not (PipelineStoppedException or ActionPreferenceStopException or FlowControlException))
+        {
+            crashed = true; // not a stop (Ctrl+C, Select-Object -First, -ErrorAction Stop): a bug or the machine
+            throw;
         }
         finally
         {
-            SetExitCode(Stopping ? MirrorExitCodes.Interrupted : RunExitCode(results));
+            // A run that ended on an unexpected exception never reads as clean.
+            SetExitCode(Stopping ? MirrorExitCodes.Interrupted
+                : crashed ? Math.Max(MirrorExitCodes.Failed, RunExitCode(results))
+                : RunExitCode(results));
         }
-        run.Complete(results);
+        try
+        {
+            run.Complete(results);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            SetExitCode(Math.Max(MirrorExitCodes.Failed, RunExitCode(results)));
+            WriteError(new ErrorRecord(e, "MirrorMetricsWriteFailed", ErrorCategory.WriteError, options.MetricsPath)
+            {
+                ErrorDetails = new ErrorDetails($"The metrics could not be written to {options.MetricsPath}: {e.Message}"),
+            });
+        }
+    }
+
+    /// <summary>Stops the command (exit code 3) when <paramref name="path"/> cannot be written; nothing is created.</summary>
+    private void CheckWritable(string? path, string parameterName)
+    {
+        if (path is null) return;
+        if (OutputFile.Problem(path) is not { } problem) return;
+        SetExitCode(MirrorExitCodes.BadUsage);
+        var message = $"-{parameterName} '{path}': {problem}.";
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message, parameterName), "MirrorPathInvalid", ErrorCategory.InvalidArgument, path)
+        {
+            ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Create the directory or fix its permissions, or give another path." },
+        });
     }
 
     private void Report(SyncOutcome outcome)
