@@ -85,20 +85,20 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
 
         SyncOutcome Outcome(MirrorSyncStatus status, IReadOnlyList<MirrorRefUpdate> updates, string[] diverged, string? error,
             Exception? failure = null, IReadOnlyList<PlannedPush>? declined = null) => new()
-        {
-            Result = new MirrorSyncResult
             {
-                Pair = pair,
-                Status = status,
-                Updates = [.. updates],
-                DivergedRefs = diverged,
-                Error = error,
-                Duration = clock.Elapsed,
-                StartTime = started,
-            },
-            Plan = plan,
-            Failure = failure,
-            Declined = declined ?? [],
-        };
+                Result = new MirrorSyncResult
+                {
+                    Pair = pair,
+                    Status = status,
+                    Updates = [.. updates],
+                    DivergedRefs = diverged,
+                    Error = error,
+                    Duration = clock.Elapsed,
+                    StartTime = started,
+                },
+                Plan = plan,
+                Failure = failure,
+                Declined = declined ?? [],
+            };
     }
 }
