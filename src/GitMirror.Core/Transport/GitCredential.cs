@@ -19,9 +19,6 @@ public sealed record GitCredential(string UserName, string Token)
 
     public static GitCredential ForGitLab(string token) => new(GitLabUserName, token);
 
-    /// <summary>The value of an <c>Authorization</c> header: <c>Basic base64(user:token)</c>.</summary>
-    public string ToAuthorizationHeaderValue() => "Basic " + EncodedUserAndToken();
-
     internal AuthenticationHeaderValue ToAuthenticationHeader() => new("Basic", EncodedUserAndToken());
 
     private string EncodedUserAndToken() => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{UserName}:{Token}"));

@@ -86,5 +86,5 @@ public sealed class RemoveMirrorRefCommand : MirrorCommandBase
         }
     }
 
-    private static string Describe(string? sha) => sha is null ? "absent" : sha.Length > 10 ? sha[..10] : sha;
+    private static string Describe(string? sha) => sha is null ? "absent" : Core.Plan.PlannedPush.Short(sha);
 }

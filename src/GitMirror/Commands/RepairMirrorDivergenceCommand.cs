@@ -87,7 +87,7 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
                 {
                     var outcomes = await repairer.RepairAsync(pair, requests, Prefer, step => ShouldProcessFromWorker(
                         $"{step.Loser} ({pair.PathOf(step.Loser)}) of pair '{pair.Name}'",
-                        $"Replace {step.Comparison.Ref} {Short(step.OldSha)} with {step.Winner}'s {Short(step.NewSha)}, after backing up {Short(step.OldSha)} to {step.BackupRef}",
+                        $"Replace {step.Comparison.Ref} {Core.Plan.PlannedPush.Short(step.OldSha)} with {step.Winner}'s {Core.Plan.PlannedPush.Short(step.NewSha)}, after backing up {Core.Plan.PlannedPush.Short(step.OldSha)} to {step.BackupRef}",
                         Force), token).ConfigureAwait(false);
                     OnPipelineThread(() => Report(pair, outcomes));
                 }
@@ -122,6 +122,4 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
             if (outcome.Result is { } result) WriteObject(result);
         }
     }
-
-    private static string Short(string sha) => sha.Length > 10 ? sha[..10] : sha;
 }

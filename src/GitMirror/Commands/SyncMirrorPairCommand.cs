@@ -70,7 +70,7 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
                 Log.Verbose($"[{pair.Name}] Syncing {pair.GitHubUrl} <-> {pair.GitLabUrl}");
                 var outcome = await run.SyncAsync(pair, push => ShouldProcessFromWorker(
                     $"{push.Target} ({pair.PathOf(push.Target)})",
-                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha!)}"), token).ConfigureAwait(false);
+                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Core.Plan.PlannedPush.Short(push.OldSha))} -> {Core.Plan.PlannedPush.Short(push.NewSha!)}"), token).ConfigureAwait(false);
                 if (!(IsWhatIf && outcome.Declined.Count > 0)) results.Add(outcome.Result);
                 return () => Report(outcome);
             });
@@ -161,6 +161,4 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
 
     private void SetExitCode(int code) =>
         SessionState.PSVariable.Set("global:" + MirrorExitCodes.VariableName, code);
-
-    private static string Short(string sha) => sha.Length > 10 ? sha[..10] : sha;
 }
