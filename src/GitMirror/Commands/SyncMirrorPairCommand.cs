@@ -8,7 +8,7 @@ namespace GitMirror.Commands;
 
 /// <summary>
 /// Mirrors every branch and tag of the selected pairs both ways, fast-forward only. Emits one
-/// MirrorSyncResult per pair as it finishes and leaves the run's exit code (design.md §6) in
+/// MirrorSyncResult per pair, in config order, and leaves the run's exit code (design.md §6) in
 /// $GitMirrorSyncExitCode for scripts and the gitmirror host.
 /// </summary>
 [Cmdlet(VerbsData.Sync, "MirrorPair", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
