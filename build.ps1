@@ -5,12 +5,13 @@
 .DESCRIPTION
     Install    dotnet restore, plus the test tools of .ci/install-tools (where bash is available)
     Build      builds everything; leaves the importable module in out/GitMirror/
-    Test       dotnet test, then the Pester suite tests/pester when Pester 5 is installed
+    Test       dotnet test: every xUnit project and the Pester suite tests/pester (in the pinned pwsh)
     Lint       dotnet format --verify-no-changes, PSScriptAnalyzer when installed, and a parse of
                every .ps1/.psd1/.psm1
     Daemon     one Sync-MirrorPair -All over the configuration; exits with its exit code
     Bootstrap  Initialize-MirrorBootstrap -All over the configuration
-    Package    out/GitMirror.<version>.nupkg, for Install-PSResource / Publish-PSResource
+    Package    builds (-Configuration, default Release), then out/GitMirror.<version>.nupkg for
+               Install-PSResource / Publish-PSResource
     Clean      removes out/ and every bin/ and obj/
 .EXAMPLE
     ./build.ps1 Build, Test
@@ -37,8 +38,15 @@ $PSNativeCommandUseErrorActionPreference = $true
 $repoRoot = $PSScriptRoot
 $solution = Join-Path $repoRoot 'GitMirror.sln'
 $moduleManifest = Join-Path $repoRoot 'out/GitMirror/GitMirror.psd1'
-# Module tasks run in a child pwsh so this session never locks the module's assemblies.
-$pwsh = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+# Module tasks run in a child pwsh so this session never locks the module's assemblies. pwsh as a
+# .NET tool (dotnet tool install PowerShell, the .NET SDK images) runs as `dotnet pwsh.dll`: the
+# process is dotnet, so name pwsh.dll after it.
+$pwsh = @([Environment]::ProcessPath)
+if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh[0]) -eq 'dotnet') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+
+function Invoke-Pwsh {
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive @args
+}
 
 function Invoke-ModuleCommand {
     # $Script names the configuration with @Path; returns the child's exit code.
@@ -47,7 +55,7 @@ function Invoke-ModuleCommand {
     $pathArgument = if ($ConfigPath) { " -Path '$($ConfigPath.Replace("'", "''"))'" } else { '' }
     $command = "Import-Module '$moduleManifest' -ErrorAction Stop; " + $Script.Replace('@Path', $pathArgument)
     $PSNativeCommandUseErrorActionPreference = $false
-    & $pwsh -NoProfile -NonInteractive -Command $command | Out-Host
+    Invoke-Pwsh -Command $command | Out-Host
     return $LASTEXITCODE
 }
 
@@ -64,16 +72,8 @@ function Invoke-Install {
 }
 
 function Invoke-Test {
+    # The Pester suite runs inside it (tests/GitMirror.PowerShell.Tests, PesterSuiteTests).
     dotnet test $solution -c $Configuration
-    $pester = Get-Module -ListAvailable Pester | Where-Object Version -GE '5.0' | Sort-Object Version -Descending | Select-Object -First 1
-    if (-not $pester) {
-        Write-Warning 'Pester 5 is not installed: skipping tests/pester (Install-PSResource Pester).'
-        return
-    }
-    $run = "Import-Module Pester -MinimumVersion 5.0; `$c = New-PesterConfiguration; `$c.Run.Path = '$repoRoot/tests/pester'; " +
-        "`$c.Run.Exit = `$true; `$c.Output.Verbosity = 'Detailed'; `$c.TestResult.Enabled = `$true; " +
-        "`$c.TestResult.OutputPath = '$repoRoot/out/pester-results.xml'; Invoke-Pester -Configuration `$c"
-    & $pwsh -NoProfile -NonInteractive -Command $run
 }
 
 function Invoke-Lint {
@@ -102,7 +102,8 @@ function Invoke-Lint {
 }
 
 function Invoke-Package {
-    if (-not (Test-Path $moduleManifest)) { Invoke-Build }
+    # out/GitMirror holds whatever was built last (a Debug `dotnet build`, say): build what is packed.
+    Invoke-Build
     dotnet pack (Join-Path $repoRoot 'build/GitMirror.Package') -c $Configuration -o (Join-Path $repoRoot 'out')
 }
 

@@ -14,8 +14,10 @@
     default): put them in the scheduler's environment, never on the command line.
 
     The GitMirror module is imported from -ModulePath, else from ../out/GitMirror next to this
-    script, unless it is loaded already (as it is under the `gitmirror` host). Uses only
-    PowerShell's Core cmdlets, GitMirror and .NET, so it runs in pwsh 7.4+ and in `gitmirror`.
+    script, unless it is loaded already (as it is under the `gitmirror` host). It runs the same in
+    pwsh 7.4+ and in `gitmirror`. When stdout is not a terminal (cron, systemd) the table is plain
+    text, 120 columns wide. An unknown argument or a value that is not a number is a usage error
+    (exit 3), as in the host; anything unexpected exits 2, so 1 always means "a pair diverged".
 
 .PARAMETER Path
     The repos.yaml to use. Default: $env:GITMIRROR_CONFIG, else ./repos.yaml.
@@ -59,6 +61,7 @@
     Environment=GITMIRROR_CACHE=/var/cache/gitmirror
     ExecStart=/usr/bin/pwsh -NoProfile -NonInteractive -File /opt/gitmirror/scripts/Invoke-GitMirrorSync.ps1 -Path /etc/gitmirror/repos.yaml -LockTimeoutSec 30 -MetricsPath /var/lib/node_exporter/textfile/gitmirror.prom
     # 1 = a pair diverged: the run worked, a person has to look (alert on the metrics or the log).
+    # The script exits 1 for nothing else: 2 = a pair failed, 3 = bad configuration or usage.
     SuccessExitStatus=1
     TimeoutStartSec=30min
 
@@ -88,15 +91,47 @@
 [CmdletBinding()]
 param(
     [string]$Path,
-    [int]$ThrottleLimit,
+    # Numbers are taken as text and checked below: a bad value is a usage error (exit 3), where
+    # pwsh's own parameter binding would exit 1, which reads as "a pair diverged".
+    [string]$ThrottleLimit,
     [string]$Shard,
-    [int]$LockTimeoutSec,
+    [string]$LockTimeoutSec,
     [string]$LogPath,
     [string]$MetricsPath,
-    [string]$ModulePath
+    [string]$ModulePath,
+    # Anything else on the command line (a misspelled option): a usage error too.
+    [Parameter(ValueFromRemainingArguments, DontShow)]
+    [string[]]$UnknownArguments
 )
 
 $badUsage = 3
+$failed = 2
+
+# cron and systemd write a log, not a terminal: no colour codes, and the whole table at 120 columns.
+$toTerminal = -not [Console]::IsOutputRedirected
+if (-not $toTerminal -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
+
+# Whatever else goes wrong is a failed run (2), never pwsh's 1, which means "a pair diverged".
+trap {
+    $PSCmdlet.WriteError($_)
+    exit $failed
+}
+
+function Stop-Usage([string]$Message) {
+    $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new(
+            [System.ArgumentException]::new($Message), 'MirrorScriptUsage', 'InvalidArgument', $null))
+    exit $badUsage
+}
+
+if ($UnknownArguments) {
+    Stop-Usage "unknown argument(s): $($UnknownArguments -join ' '). Parameters: -Path, -ThrottleLimit, -Shard, -LockTimeoutSec, -LogPath, -MetricsPath, -ModulePath."
+}
+foreach ($name in 'ThrottleLimit', 'LockTimeoutSec') {
+    $number = 0
+    if ($PSBoundParameters.ContainsKey($name) -and -not [int]::TryParse($PSBoundParameters[$name], [ref]$number)) {
+        Stop-Usage "-$name needs a whole number, not '$($PSBoundParameters[$name])'."
+    }
+}
 
 try {
     if ($ModulePath) {
@@ -113,14 +148,22 @@ catch {
 
 # Only what was given: an option left out keeps the cmdlet's default.
 $syncOptions = @{}
-foreach ($name in 'Path', 'ThrottleLimit', 'Shard', 'LockTimeoutSec', 'LogPath', 'MetricsPath') {
+foreach ($name in 'Path', 'Shard', 'LogPath', 'MetricsPath') {
     if ($PSBoundParameters.ContainsKey($name)) { $syncOptions[$name] = $PSBoundParameters[$name] }
+}
+foreach ($name in 'ThrottleLimit', 'LockTimeoutSec') {
+    if ($PSBoundParameters.ContainsKey($name)) { $syncOptions[$name] = [int]$PSBoundParameters[$name] }
 }
 
 # A code left by an earlier run in this session must not stand in for this one.
 $global:GitMirrorSyncExitCode = $null
 try {
-    Sync-MirrorPair -All @syncOptions
+    if ($toTerminal) {
+        Sync-MirrorPair -All @syncOptions
+    }
+    else {
+        Sync-MirrorPair -All @syncOptions | Out-String -Stream -Width 120
+    }
 }
 catch {
     # A bad config (or a bad option) stops the command before anything runs.

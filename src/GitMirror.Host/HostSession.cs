@@ -5,7 +5,8 @@ using System.Management.Automation.Runspaces;
 namespace GitMirror.Host;
 
 /// <summary>
-/// One runspace (Core cmdlets only, as everywhere PowerShell is hosted) that imports GitMirror, runs
+/// One runspace (the full engine of Microsoft.PowerShell.SDK: the Utility and Management cmdlets
+/// too, so a script that runs under pwsh runs here unchanged) that imports GitMirror, runs
 /// a command line or a script through Out-Default, and turns what happened into an exit code.
 /// </summary>
 internal sealed partial class HostSession : IDisposable

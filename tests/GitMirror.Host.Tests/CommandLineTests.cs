@@ -88,9 +88,7 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public void An_error_record_alone_exits_2()
     {
-        // Write-Error lives in the Utility module, which a hosted engine lacks: write the record as it does.
-        var result = GitMirrorHost.Run(_world.Root,
-            "& { [CmdletBinding()] param() $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new([Exception]::new('boom'), 'Boom', 'NotSpecified', $null)) }");
+        var result = GitMirrorHost.Run(_world.Root, "Write-Error -Message boom -ErrorId Boom");
 
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("boom", result.Stderr);

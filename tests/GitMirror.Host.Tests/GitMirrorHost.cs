@@ -47,10 +47,45 @@ public static class GitMirrorHost
         return new HostResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private static Process Start(string workDir, string[] args, string input, string[]? wrapper = null)
+    /// <summary>
+    /// Starts the host with SIGINT at its default disposition, for tests that send it Ctrl+C. A
+    /// process inherits an *ignored* SIGINT (any command a non-interactive shell starts with `&`, as
+    /// some CI runners start the test run), and .NET, like every well-behaved program, then leaves
+    /// it ignored: Console.CancelKeyPress never fires and the host cannot be interrupted. GNU env
+    /// resets it; elsewhere the host starts as it is and the test checks the inheritance itself.
+    /// </summary>
+    public static Process StartInterruptible(string workDir, params string[] args) => Start(workDir, args, "", resetSigint: EnvResetsSignals);
+
+    /// <summary>True when SIGINT is ignored in <paramref name="pid"/> (Linux /proc; false where it cannot be told).</summary>
+    public static bool IgnoresSigint(int pid)
+    {
+        var status = $"/proc/{pid}/status";
+        if (!File.Exists(status)) return false;
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (2 - 1))) != 0;
+    }
+
+    private static readonly bool EnvResetsSignals = File.Exists("/usr/bin/env") && Probe("/usr/bin/env", "--default-signal=INT", "true");
+
+    private static bool Probe(string file, params string[] args)
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            p.WaitForExit();
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private static Process Start(string workDir, string[] args, string input, string[]? wrapper = null, bool resetSigint = false)
     {
         // The dotnet running the tests, so the host never meets another installation's runtime.
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        if (resetSigint) wrapper = ["/usr/bin/env", "--default-signal=INT"];
         var psi = new ProcessStartInfo(wrapper is { Length: > 0 } ? wrapper[0] : dotnet)
         {
             WorkingDirectory = workDir,

@@ -54,6 +54,33 @@ public sealed class ScriptFileTests : IDisposable
         Assert.Equal(0, verbose.ExitCode);
     }
 
+    /// <summary>
+    /// The host runs the full engine (Microsoft.PowerShell.SDK), so what people write in pwsh
+    /// scripts (Utility and Management cmdlets, formatting, progress) runs unchanged.
+    /// </summary>
+    [Fact]
+    public void A_pwsh_script_using_utility_cmdlets_runs_unchanged()
+    {
+        var script = WriteScript("""
+            $rows = 3, 1, 2 | ForEach-Object { [pscustomobject]@{ Name = "pair$_"; Count = $_ } }
+            $rows | Sort-Object Count -Descending | Select-Object -First 2 | Format-Table -AutoSize
+            $rows | Select-Object -Last 1 -ExpandProperty Name
+            $rows | Measure-Object -Property Count -Sum | Select-Object -ExpandProperty Sum
+            ConvertTo-Json -InputObject @{ day = (Get-Date -Year 2024 -Month 2 -Day 29).ToString('yyyy-MM-dd') } -Compress
+            Write-Progress -Activity 'Counting' -Status 'half' -PercentComplete 50
+            Write-Progress -Activity 'Counting' -Completed
+            Get-Module GitMirror | Select-Object -ExpandProperty Name
+            Write-Output (Join-Path 'a' 'b')
+            """);
+
+        var result = GitMirrorHost.Run(_dir.Path, "-File", script);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("", result.Stderr);
+        Assert.Equal(["Name  Count", "----  -----", "pair3     3", "pair2     2", "pair2", "6", """{"day":"2024-02-29"}""", "GitMirror", Path.Combine("a", "b")],
+            result.StdoutLines.Where(l => l.Length > 0));
+    }
+
     [Fact]
     public void A_script_that_does_not_parse_exits_3_and_does_not_run()
     {
@@ -70,11 +97,13 @@ public sealed class ScriptFileTests : IDisposable
     [UnixFact]
     public void Ctrl_C_stops_the_running_command_and_exits_130()
     {
-        // Start-Sleep is in the Utility module, which a hosted engine lacks.
-        var script = WriteScript("'started'\nwhile ($true) { [System.Threading.Thread]::Sleep(100) }\n");
-        using var host = GitMirrorHost.Start(_dir.Path, "-File", script);
+        var script = WriteScript("'started'\nwhile ($true) { Start-Sleep -Milliseconds 100 }\n");
+        using var host = GitMirrorHost.StartInterruptible(_dir.Path, "-File", script);
         var stderr = host.StandardError.ReadToEndAsync();
         Assert.Equal("started", host.StandardOutput.ReadLine());
+        // An inherited ignored SIGINT (a test run started in the background) would make the signal
+        // below a no-op and this test a timeout: say so instead.
+        Assert.False(GitMirrorHost.IgnoresSigint(host.Id), "the host was started with SIGINT ignored (inherited from the test run), so Ctrl+C cannot reach it");
 
         using (var kill = Process.Start("kill", ["-INT", host.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {

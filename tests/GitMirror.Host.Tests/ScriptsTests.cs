@@ -4,7 +4,7 @@ using Xunit;
 
 namespace GitMirror.Host.Tests;
 
-/// <summary>The repository's scripts/ as users run them: through the host, with only the Core cmdlets.</summary>
+/// <summary>The repository's scripts/ as users run them: through the host.</summary>
 public sealed partial class ScriptsTests : IDisposable
 {
     private readonly MirrorWorld _world = new();

@@ -2,7 +2,11 @@ using Xunit;
 
 namespace GitMirror.PowerShell.Tests;
 
-/// <summary>The default views render through the real formatter, at 120 columns, as the gitmirror host shows them.</summary>
+/// <summary>
+/// The default views render through the real formatter, as the gitmirror host shows them (120
+/// columns when not a terminal), and every one fits an 80-column terminal with its key columns
+/// (the details are in Format-List).
+/// </summary>
 public class FormatViewTests
 {
     private static string Render(string script, params object?[] args)
@@ -13,14 +17,26 @@ public class FormatViewTests
         ps.Run("$PSStyle.OutputRendering = 'PlainText'");
         var result = ps.Run(script + " | Out-Default", args);
         Assert.Empty(result.AllErrors);
+        var at80 = ps.Run("$PSStyle.OutputRendering = 'PlainText'; " + script + " | Out-String -Width 80", args);
+        Assert.Empty(at80.AllErrors);
+        AssertFitsWidth(string.Concat(at80.Output.Select(o => o.ToString())), 80);
         return host.Text;
+    }
+
+    /// <summary>Rendered at 80 columns: every line fits, and nothing a view shows at 120 is cut.</summary>
+    private static string Render80(string script, params object?[] args)
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run("$PSStyle.OutputRendering = 'PlainText'; " + script + " | Out-String -Width 80", args);
+        Assert.Empty(result.AllErrors);
+        return string.Concat(result.Output.Select(o => o.ToString()));
     }
 
     private static void AssertShows(string pattern, string text) =>
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(text, pattern), $"'{pattern}' not in:\n{text}");
 
-    private static void AssertFitsWidth(string text) =>
-        Assert.All(text.Split('\n'), line => Assert.True(line.Length <= 120, $"wider than 120: '{line}'"));
+    private static void AssertFitsWidth(string text, int width = 120) =>
+        Assert.All(text.Split('\n'), line => Assert.True(line.TrimEnd('\r').Length <= width, $"wider than {width}: '{line}'"));
 
     [Fact]
     public void MirrorPair_renders_as_its_table_view()
@@ -44,9 +60,12 @@ public class FormatViewTests
                 DivergedRefs = @('refs/heads/a', 'refs/tags/b') }
             """);
 
-        AssertShows(@"PairName\s+Status\s+Healthy\s+LastRun \(UTC\)\s+LastSuccess \(UTC\)\s+Failures\s+Problem", text);
-        AssertShows(@"repo2\s+Halted\s+False\s+2025-05-02 10:05:12\s+0 refs/heads/a, refs/tags/b\n", text);
+        AssertShows(@"PairName\s+Status\s+Healthy\s+LastRun \(UTC\)\s+Failures\s+Problem", text);
+        AssertShows(@"repo2\s+Halted\s+False\s+2025-05-02 10:05\s+0 refs/heads/a, refs/tags/b\n", text);
         AssertFitsWidth(text);
+        // At 80 columns the Problem column (what an admin looks for) is still there.
+        AssertShows(@"Failures Problem\s*\n", Render80("[GitMirror.MirrorPairStatus]@{ PairName = 'repo2'; Status = 'Halted'; DivergedRefs = @('refs/heads/a') }"));
+        AssertShows(@"repo2\s+Halted\s+False\s+0 refs/heads/a", Render80("[GitMirror.MirrorPairStatus]@{ PairName = 'repo2'; Status = 'Halted'; DivergedRefs = @('refs/heads/a') }"));
     }
 
     [Fact]
@@ -67,19 +86,27 @@ public class FormatViewTests
     }
 
     [Fact]
-    public void MirrorRefComparison_cuts_object_ids_to_ten_characters()
+    public void MirrorRefComparison_cuts_object_ids_to_nine_characters_and_fits_80_columns()
     {
         using var config = new SampleConfig();
-        var text = Render("""
+        const string Script = """
             $pair = Get-MirrorPair -Path $args[0] -Name 'myorg/repo1'
             [GitMirror.MirrorRefComparison]@{ Pair = $pair; Ref = 'refs/heads/main'; Status = 'Diverged'
                 GitHubSha = '0123456789abcdef0123456789abcdef01234567'; GitLabSha = 'fedcba9876543210fedcba9876543210fedcba98'
                 GitHubAheadBy = 2; GitLabAheadBy = 1 }
-            """, config.Path);
+            """;
+        var text = Render(Script, config.Path);
 
-        AssertShows(@"myorg/repo1\s+main\s+Branch\s+Diverged\s+0123456789 fedcba9876\s+2/1", text);
-        Assert.DoesNotContain("0123456789a", text);
+        AssertShows(@"myorg/repo1\s+main\s+Branch\s+Diverged\s+012345678 fedcba987\s+2/1", text);
+        Assert.DoesNotContain("0123456789", text);
         AssertFitsWidth(text);
+        // The columns an 80-column terminal used to lose: GitLabSha and Ahead.
+        AssertShows(@"GitHubSha GitLabSha\s+Ahead", Render80(Script, config.Path));
+        AssertShows(@"012345678 fedcba987\s+2/1", Render80(Script, config.Path));
+        // The details are in Format-List.
+        var list = Render80(Script + " | Format-List", config.Path);
+        AssertShows(@"GitHubSha\s+: 0123456789abcdef0123456789abcdef01234567", list);
+        AssertShows(@"GitLabAheadBy\s+: 1", list);
     }
 
     [Fact]
@@ -105,9 +132,9 @@ public class FormatViewTests
 
     [Theory]
     [InlineData("[GitMirror.MirrorRefUpdate]@{ Ref = 'refs/tags/v1'; Target = 'GitHub'; NewSha = '1' * 40; Succeeded = $true }",
-        @"Ref\s+Target\s+OldSha\s+NewSha\s+Succeeded\s+Message", @"refs/tags/v1\s+GitHub\s+1111111111\s+True")]
+        @"Ref\s+Target\s+OldSha\s+NewSha\s+Succeeded\s+Message", @"refs/tags/v1\s+GitHub\s+111111111\s+True")]
     [InlineData("[GitMirror.MirrorRepairResult]@{ PairName = 'repo2'; Ref = 'refs/heads/main'; Winner = 'GitLab'; Succeeded = $true; OldSha = '2' * 40; BackupRef = 'refs/heads/gitmirror/backup/20250502T101500Z/main' }",
-        @"PairName\s+Ref\s+Winner\s+Succeeded\s+OldSha\s+BackupRef", @"repo2\s+refs/heads/main\s+GitLab\s+True\s+2222222222 refs/heads/gitmirror/backup/20250502T101500Z/main\n")]
+        @"PairName\s+Ref\s+Winner\s+Succeeded\s+BackupRef", @"repo2\s+refs/heads/main\s+GitLab\s+True\s+gitmirror/backup/20250502T101500Z/main\n")]
     [InlineData("[GitMirror.MirrorBootstrapStep]@{ Step = 'CiFiles'; Side = 'GitLab'; Action = 'Failed'; Detail = 'HTTP 403' }",
         @"Step\s+Side\s+Action\s+Detail", @"CiFiles\s+GitLab\s+Failed\s+HTTP 403")]
     [InlineData("""

@@ -5,7 +5,7 @@ using System.Management.Automation.Runspaces;
 
 namespace GitMirror.PowerShell.Tests;
 
-/// <summary>A hosted runspace (only the Core cmdlets, as on this machine) with the built module imported.</summary>
+/// <summary>A hosted runspace (the full engine of Microsoft.PowerShell.SDK, as in the gitmirror host) with the built module imported.</summary>
 public sealed class PowerShellSession : IDisposable
 {
     private readonly Runspace _runspace;

@@ -8,7 +8,7 @@ namespace GitMirror.PowerShell.Tests;
 
 /// <summary>
 /// The least host that lets Out-Default render objects through the format views in a hosted
-/// runspace (Out-String and Format-Table are not there): everything written lands in <see cref="Text"/>.
+/// runspace, as the gitmirror host renders them: everything written lands in <see cref="Text"/>.
 /// </summary>
 public sealed class TextHost : PSHost
 {

@@ -33,7 +33,8 @@ public sealed class HttpMirrorWorld : IDisposable
     {
         var hook = Path.Combine(barePath, "hooks", name);
         File.WriteAllText(hook, script);
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // git on Windows runs hooks without an executable bit.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     public void Dispose()

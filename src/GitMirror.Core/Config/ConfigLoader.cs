@@ -24,14 +24,18 @@ public static partial class ConfigLoader
     public const int MaxDepth = 32;
     private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence", "lfs"];
 
-    /// <summary>The config path: -Path, else $GITMIRROR_CONFIG, else ./repos.yaml (relative to <paramref name="currentDirectory"/>).</summary>
-    public static string ResolvePath(string? path, string currentDirectory)
-    {
-        var chosen = !string.IsNullOrWhiteSpace(path) ? path
-            : Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnv ? fromEnv
-            : DefaultFileName;
-        return Path.GetFullPath(CacheLocation.ExpandHome(chosen), currentDirectory);
-    }
+    /// <summary>
+    /// Which config to read, as given: -Path, else $GITMIRROR_CONFIG, else ./repos.yaml. The caller
+    /// resolves it (PowerShell through its providers, so TestDrive:/ and ~ work).
+    /// </summary>
+    public static string ChoosePath(string? path) =>
+        !string.IsNullOrWhiteSpace(path) ? path
+        : Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnv ? fromEnv
+        : DefaultFileName;
+
+    /// <summary>The config path chosen by <see cref="ChoosePath"/>, resolved against <paramref name="currentDirectory"/> (callers without PowerShell).</summary>
+    public static string ResolvePath(string? path, string currentDirectory) =>
+        Path.GetFullPath(CacheLocation.ExpandHome(ChoosePath(path)), currentDirectory);
 
     public static MirrorConfig Load(string fullPath)
     {

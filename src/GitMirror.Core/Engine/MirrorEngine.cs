@@ -70,15 +70,20 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
 
             await ConsolidateAsync(cache, cancellationToken).ConfigureAwait(false);
             var failed = updates.Where(u => !u.Succeeded).ToList();
+            // Declined at a -Confirm prompt: the pair is not in sync, by the user's choice.
             var status = failed.Count > 0 ? MirrorSyncStatus.Failed
+                : declined.Count > 0 ? MirrorSyncStatus.Skipped
                 : updates.Count > 0 ? MirrorSyncStatus.Synced
                 : MirrorSyncStatus.UpToDate;
-            var error = failed.Count > 0 ? string.Join("; ", failed.Select(f => $"{f.Ref}: {f.Message}").Distinct()) : null;
+            var error = failed.Count > 0 ? string.Join("; ", failed.Select(f => $"{f.Ref}: {f.Message}").Distinct())
+                : declined.Count > 0 ? "declined at the prompt: " + string.Join(", ", declined.Select(d => $"{d.Ref} to {d.Target}"))
+                : null;
             log.Verbose($"[{pair.Name}] {status}: {updates.Count - failed.Count} of {updates.Count} pushes succeeded");
             return Outcome(status, updates, diverged, error, pushFailure, declined);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Stopped (Ctrl+C, or the pipeline no longer takes output): not the pair's failure.
             throw;
         }
         catch (Exception e)
@@ -101,20 +106,20 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
 
         SyncOutcome Outcome(MirrorSyncStatus status, IReadOnlyList<MirrorRefUpdate> updates, string[] diverged, string? error,
             Exception? failure = null, IReadOnlyList<PlannedPush>? declined = null) => new()
-        {
-            Result = new MirrorSyncResult
             {
-                Pair = pair,
-                Status = status,
-                Updates = [.. updates],
-                DivergedRefs = diverged,
-                Error = error,
-                Duration = clock.Elapsed,
-                StartTime = started,
-            },
-            Plan = plan,
-            Failure = failure,
-            Declined = declined ?? [],
-        };
+                Result = new MirrorSyncResult
+                {
+                    Pair = pair,
+                    Status = status,
+                    Updates = [.. updates],
+                    DivergedRefs = diverged,
+                    Error = error,
+                    Duration = clock.Elapsed,
+                    StartTime = started,
+                },
+                Plan = plan,
+                Failure = failure,
+                Declined = declined ?? [],
+            };
     }
 }

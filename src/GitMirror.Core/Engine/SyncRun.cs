@@ -60,7 +60,42 @@ public sealed class SyncRun
 
     public string RunId { get; }
 
+    /// <summary>
+    /// Syncs one pair and records it. Whatever goes wrong for this pair (an unwritable cache, a full
+    /// disk while recording) is this pair's Failed result, never an exception that would stop the
+    /// other pairs; only cancellation propagates.
+    /// </summary>
     public async Task<SyncOutcome> SyncAsync(MirrorPair pair, Func<PlannedPush, bool> approve, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        try
+        {
+            return await SyncLockedAsync(pair, approve, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // Outside the engine: the cache or its lock could not be opened (unwritable, full).
+            _log.Verbose($"[{pair.Name}] Failed: {e.Message}");
+            return Record(new SyncOutcome
+            {
+                Result = new MirrorSyncResult
+                {
+                    Pair = pair,
+                    Status = MirrorSyncStatus.Failed,
+                    Error = _redactor.Redact(e.Message),
+                    Duration = DateTimeOffset.UtcNow - started,
+                    StartTime = started,
+                },
+                Failure = e,
+            });
+        }
+    }
+
+    private async Task<SyncOutcome> SyncLockedAsync(MirrorPair pair, Func<PlannedPush, bool> approve, CancellationToken cancellationToken)
     {
         foreach (var url in new[] { pair.GitHubUrl, pair.GitLabUrl })
         {
@@ -141,12 +176,51 @@ public sealed class SyncRun
         _log.Verbose($"Metrics written to {_options.MetricsPath}");
     }
 
+    /// <summary>
+    /// Records the pair's status and log lines. A failure to record (full disk, unwritable file)
+    /// makes the pair Failed, keeping what was pushed: the run must never look clean after it.
+    /// </summary>
     private SyncOutcome Record(SyncOutcome outcome)
     {
         if (_options.DryRun) return outcome;
-        Store(outcome.Result.Pair.CachePath).Record(outcome.Result);
-        _jsonLog?.Write(outcome.Result);
-        return outcome;
+        try
+        {
+            // Pushes declined at a -Confirm prompt: a person's partial run leaves the recorded status
+            // (and its health) as the last full run left it; the log still tells what was pushed.
+            if (outcome.Declined.Count == 0) Store(outcome.Result.Pair.CachePath).Record(outcome.Result);
+            _jsonLog?.Write(outcome.Result);
+            return outcome;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var result = outcome.Result;
+            var error = $"{(result.Error is { } earlier ? earlier + "; " : "")}could not record the result: {e.Message}";
+            _log.Verbose($"[{result.PairName}] Failed: {error}");
+            var failed = new SyncOutcome
+            {
+                Result = new MirrorSyncResult
+                {
+                    Pair = result.Pair,
+                    Status = MirrorSyncStatus.Failed,
+                    Updates = result.Updates,
+                    DivergedRefs = result.DivergedRefs,
+                    Error = _redactor.Redact(error),
+                    Duration = result.Duration,
+                    StartTime = result.StartTime,
+                },
+                Plan = outcome.Plan,
+                Failure = e,
+            };
+            try
+            {
+                _jsonLog?.Write(failed.Result); // the status file may be what failed
+            }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException)
+            {
+                _log.Verbose($"[{result.PairName}] The log could not be written either: {again.Message}");
+            }
+            return failed;
+        }
     }
 
     private StatusStore Store(string cachePath) => _stores.GetOrAdd(cachePath, path => new StatusStore(path, _log, _redactor));

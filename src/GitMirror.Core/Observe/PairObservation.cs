@@ -8,7 +8,4 @@ public sealed class PairObservation
     public required MirrorPair Pair { get; init; }
 
     public required IReadOnlyList<ObservedRef> Refs { get; init; }
-
-    /// <summary>How many objects had to be fetched into the cache (0 for a no-op poll).</summary>
-    public int FetchedRefs { get; init; }
 }

@@ -22,7 +22,6 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
         var gitlabRefs = new Dictionary<string, string>(await gitlabList.ConfigureAwait(false), StringComparer.Ordinal);
         log.Verbose($"[{pair.Name}] GitHub has {githubRefs.Count} refs, GitLab has {gitlabRefs.Count}");
 
-        var fetched = 0;
         foreach (var (endpoint, refs) in new[] { (github, githubRefs), (gitlab, gitlabRefs) })
         {
             var other = refs == githubRefs ? gitlabRefs : githubRefs;
@@ -39,7 +38,6 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
                 await cache.FetchAsync(endpoint, needed, ct).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
-            fetched += needed.Count;
 
             // A ref may have moved between listing and fetching: what was fetched is the newer truth.
             foreach (var name in needed)
@@ -72,7 +70,7 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
             }
             observed.Add(new ObservedRef(name, githubSha, gitlabSha, history));
         }
-        return new PairObservation { Pair = pair, Refs = observed, FetchedRefs = fetched };
+        return new PairObservation { Pair = pair, Refs = observed };
     }
 
     private Task<T> WithRetry<T>(RemoteEndpoint endpoint, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken) =>

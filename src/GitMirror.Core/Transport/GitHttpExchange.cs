@@ -245,7 +245,7 @@ internal sealed class GitHttpExchange : IDisposable
         var status = (int)response.StatusCode;
         if (response.IsSuccessStatusCode) return null;
         var remote = _scope.RemoteDescription;
-        var retryAfter = RetryAfterOf(response);
+        var retryAfter = Unattended.TransportFailures.RetryAfter(response.Headers, DateTimeOffset.UtcNow);
         return status switch
         {
             401 => new GitTransportException(TransportFailureKind.Authentication, _scope.Credential is null
@@ -262,27 +262,6 @@ internal sealed class GitHttpExchange : IDisposable
             _ => new GitTransportException(TransportFailureKind.Protocol, $"{remote}: unexpected HTTP {status}.", status),
         };
     }
-
-    /// <summary>Retry-After (seconds or a date), else the reset time of an exhausted rate limit (GitHub, GitLab).</summary>
-    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
-    {
-        if (response.Headers.RetryAfter is { } retryAfter)
-        {
-            var wait = retryAfter.Delta ?? (retryAfter.Date - DateTimeOffset.UtcNow);
-            if (wait is { } w) return w < TimeSpan.Zero ? TimeSpan.Zero : w;
-        }
-        var remaining = HeaderValue(response, "x-ratelimit-remaining") ?? HeaderValue(response, "RateLimit-Remaining");
-        var reset = HeaderValue(response, "x-ratelimit-reset") ?? HeaderValue(response, "RateLimit-Reset");
-        if (remaining == "0" && long.TryParse(reset, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
-        {
-            var wait = DateTimeOffset.FromUnixTimeSeconds(epoch) - DateTimeOffset.UtcNow;
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-        return null;
-    }
-
-    private static string? HeaderValue(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
     public void Dispose()
     {

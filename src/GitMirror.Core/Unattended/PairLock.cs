@@ -21,15 +21,12 @@ public sealed class PairLock : IDisposable
     private readonly string _holderPath;
     private bool _disposed;
 
-    private PairLock(string pairName, FileStream stream, string holderPath, PairLockHolder holder)
+    private PairLock(string pairName, FileStream stream, string holderPath)
     {
         PairName = pairName;
         _stream = stream;
         _holderPath = holderPath;
-        Holder = holder;
     }
-
-    public PairLockHolder Holder { get; }
 
     public string PairName { get; }
 
@@ -71,7 +68,7 @@ public sealed class PairLock : IDisposable
             stream.Dispose();
             throw;
         }
-        return new PairLock(pairName, stream, HolderPathOf(path), holder);
+        return new PairLock(pairName, stream, HolderPathOf(path));
     }
 
     /// <summary>

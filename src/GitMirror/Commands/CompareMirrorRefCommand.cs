@@ -22,6 +22,7 @@ public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RefNameCompleter))]
     public string[]? Ref { get; set; }
 
     protected override void EndProcessing()
@@ -38,11 +39,11 @@ public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
                 var selected = plan.Comparisons
                     .Where(c => patterns is null || patterns.Any(p => p.IsMatch(c.Ref) || p.IsMatch(c.Name)))
                     .ToList();
-                OnPipelineThread(() => WriteObject(selected, enumerateCollection: true));
+                return () => WriteObject(selected, enumerateCollection: true);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!token.IsCancellationRequested)
             {
-                OnPipelineThread(() => WriteError(MirrorErrors.PairUnavailable(e, pair)));
+                return () => WriteError(MirrorErrors.PairUnavailable(e, pair));
             }
         });
     }

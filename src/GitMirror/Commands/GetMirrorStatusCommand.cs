@@ -7,24 +7,39 @@ namespace GitMirror.Commands;
 /// The last recorded sync of each pair, from the cache directory: the operator's dashboard
 /// (Get-MirrorStatus | Where-Object -not Healthy). Reads only local files.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "MirrorStatus")]
+[Cmdlet(VerbsCommon.Get, "MirrorStatus", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(MirrorPairStatus))]
 public sealed class GetMirrorStatusCommand : MirrorCommandBase
 {
+    private const string NameSet = "Name";
+    private const string PairSet = "Pair";
+    private readonly List<MirrorPair> _pairs = [];
+
+    /// <summary>Pairs from Get-MirrorPair.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = PairSet)]
+    [ValidateNotNull]
+    public MirrorPair[]? Pair { get; set; }
+
     /// <summary>Pair names; wildcards allowed. Default: every pair.</summary>
-    [Parameter(Position = 0)]
+    [Parameter(Position = 0, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(PairNameCompleter))]
     public string[]? Name { get; set; }
 
+    protected override void ProcessRecord()
+    {
+        if (Pair is not null) _pairs.AddRange(Pair);
+    }
+
     protected override void EndProcessing()
     {
-        var config = LoadConfig();
-        foreach (var group in SelectPairs(config, Name).GroupBy(p => p.CachePath))
+        var pairs = ParameterSetName == PairSet ? _pairs.Distinct().ToList() : SelectPairs(LoadConfig(), Name);
+        var stores = new Dictionary<string, StatusStore>(StringComparer.Ordinal);
+        foreach (var pair in pairs) // in the order given (config order)
         {
-            var store = new StatusStore(group.Key, Log);
-            WriteObject(store.ReadAll(group.Select(p => p.Name)), enumerateCollection: true);
+            if (!stores.TryGetValue(pair.CachePath, out var store)) stores[pair.CachePath] = store = new StatusStore(pair.CachePath, Log);
+            WriteObject(store.Read(pair.Name));
         }
     }
 }

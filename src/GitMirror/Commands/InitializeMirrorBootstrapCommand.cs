@@ -47,11 +47,11 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
         ForEachPair(pairs, "Bootstrapping mirror pairs", async (pair, ct) =>
         {
             var outcome = await bootstrapper.BootstrapAsync(pair, ShouldProcessFromWorker, ct).ConfigureAwait(false);
-            OnPipelineThread(() =>
+            return () =>
             {
                 if (outcome.Failure is { } failure) WriteError(ErrorOf(failure, pair));
                 WriteObject(outcome.Result);
-            });
+            };
         });
     }
 

@@ -13,7 +13,9 @@ public abstract class MirrorCommandBase : PSCmdlet
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, MirrorConfig> _configs = new(StringComparer.Ordinal);
-    private BlockingCollection<Action>? _pipelineQueue;
+    private volatile BlockingCollection<Action>? _pipelineQueue;
+    private int _pipelineThreadId;
+    private CancellationToken _pumpToken;
 
     /// <summary>The repos.yaml to read: default $env:GITMIRROR_CONFIG, else ./repos.yaml.</summary>
     [Parameter]
@@ -28,7 +30,7 @@ public abstract class MirrorCommandBase : PSCmdlet
     /// <summary>The config named by -Path (or its defaults), loaded once per invocation.</summary>
     protected MirrorConfig LoadConfig()
     {
-        var fullPath = ConfigLoader.ResolvePath(Path, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        var fullPath = ResolveFileSystemPath(ConfigLoader.ChoosePath(Path), nameof(Path));
         if (_configs.TryGetValue(fullPath, out var cached)) return cached;
         try
         {
@@ -52,6 +54,41 @@ public abstract class MirrorCommandBase : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// A path parameter resolved as PowerShell resolves paths (relative to the current location,
+    /// through PSDrives such as TestDrive:, ~ expanded) to a file system path; the file need not
+    /// exist. Anything that is not a file system path stops the command (MirrorPathInvalid).
+    /// </summary>
+    protected string ResolveFileSystemPath(string path, string parameterName)
+    {
+        string resolved;
+        ProviderInfo provider;
+        try
+        {
+            resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+        }
+        catch (Exception e) when (e is SessionStateException or NotSupportedException or ArgumentException or PSArgumentException)
+        {
+            ThrowPathInvalid(path, parameterName, e.Message, e);
+            throw; // not reached
+        }
+        if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+        {
+            ThrowPathInvalid(path, parameterName, $"it is a {provider.Name} path, not a file system path", null);
+        }
+        return resolved;
+    }
+
+    private void ThrowPathInvalid(string path, string parameterName, string why, Exception? inner)
+    {
+        OnConfigInvalid();
+        var message = $"-{parameterName} '{path}': {why}.";
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message, parameterName, inner), "MirrorPathInvalid", ErrorCategory.InvalidArgument, path)
+        {
+            ErrorDetails = new ErrorDetails(message),
+        });
+    }
+
     /// <summary>Called just before a bad config stops the command (Sync records exit code 3).</summary>
     protected virtual void OnConfigInvalid()
     {
@@ -72,78 +109,133 @@ public abstract class MirrorCommandBase : PSCmdlet
         {
             var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
             var matches = config.Pairs.Where(p => pattern.IsMatch(p.Name)).ToList();
-            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-            {
-                PairNotFound = true;
-                WriteError(new ErrorRecord(
-                    new ItemNotFoundException($"No pair named '{name}' in {config.ConfigPath}."),
-                    "MirrorPairNotFound", ErrorCategory.ObjectNotFound, name));
-            }
+            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) WritePairNotFound(config, name);
             selected.AddRange(matches.Where(m => !selected.Contains(m)));
         }
         return selected;
     }
 
+    /// <summary>The pair named exactly <paramref name="name"/> (no wildcards), or null after a MirrorPairNotFound error.</summary>
+    protected MirrorPair? FindPair(MirrorConfig config, string name)
+    {
+        var pair = config.Pairs.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (pair is null) WritePairNotFound(config, name);
+        return pair;
+    }
+
+    private void WritePairNotFound(MirrorConfig config, string name)
+    {
+        PairNotFound = true;
+        WriteError(new ErrorRecord(
+            new ItemNotFoundException($"No pair named '{name}' in {config.ConfigPath}."),
+            "MirrorPairNotFound", ErrorCategory.ObjectNotFound, name));
+    }
+
     /// <summary>
     /// Runs <paramref name="work"/> on the thread pool while this (the pipeline) thread performs
     /// whatever the work posts through <see cref="OnPipelineThread"/>: cmdlet output may only be
-    /// written from the pipeline thread.
+    /// written from the pipeline thread. When the pump ends early (Ctrl+C, a downstream command
+    /// that threw, Select-Object -First), the work is cancelled and waited for before this returns,
+    /// so nothing of it runs on after the command; from then on every write it attempts is a
+    /// PipelineStoppedException and every prompt a cancellation.
     /// </summary>
     protected void RunPumped(Func<CancellationToken, Task> work)
     {
         using var queue = new BlockingCollection<Action>();
+        using var pumpStopping = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
+        _pipelineThreadId = Environment.CurrentManagedThreadId;
+        _pumpToken = pumpStopping.Token;
         _pipelineQueue = queue;
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await work(pumpStopping.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+        var pumped = false;
         try
         {
-            var task = Task.Run(async () =>
-            {
-                try
-                {
-                    await work(StopToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    queue.CompleteAdding();
-                }
-            });
             foreach (var action in queue.GetConsumingEnumerable())
             {
                 action();
             }
+            pumped = true;
+        }
+        finally
+        {
+            if (!pumped)
+            {
+                pumpStopping.Cancel();
+                _pipelineQueue = null; // workers' writes now throw instead of queuing
+                foreach (var _ in queue.GetConsumingEnumerable())
+                {
+                    // Dropped: the pipeline no longer takes output. Draining unblocks the worker.
+                }
+                try
+                {
+                    task.Wait(CancellationToken.None);
+                }
+                catch (AggregateException)
+                {
+                    // The work's own end (cancelled, or stopped writing): the pump's exception is what counts.
+                }
+            }
+            _pipelineQueue = null;
+        }
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>
+    /// Queues an action for the pipeline thread (runs it at once when called there). From a worker
+    /// after the pump ended it throws PipelineStoppedException: nothing writes to a stopped pipeline.
+    /// </summary>
+    protected void OnPipelineThread(Action action)
+    {
+        var queue = _pipelineQueue;
+        if (queue is not null)
+        {
             try
             {
-                task.GetAwaiter().GetResult();
+                queue.Add(action);
+                return;
             }
-            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+            catch (InvalidOperationException) when (queue.IsAddingCompleted)
+            {
+                throw new PipelineStoppedException();
+            }
+            catch (ObjectDisposedException)
             {
                 throw new PipelineStoppedException();
             }
         }
-        finally
-        {
-            _pipelineQueue = null;
-        }
+        if (_pipelineThreadId != 0 && Environment.CurrentManagedThreadId != _pipelineThreadId) throw new PipelineStoppedException();
+        action();
     }
 
-    /// <summary>Queues an action for the pipeline thread (runs it at once when called there).</summary>
-    protected void OnPipelineThread(Action action)
-    {
-        var queue = _pipelineQueue;
-        if (queue is null) action();
-        else queue.Add(action);
-    }
-
-    /// <summary>Asks ShouldProcess from any thread and waits for the pipeline thread's answer.</summary>
+    /// <summary>Asks ShouldProcess from any thread and waits for the pipeline thread's answer (cancelled when the pump ends).</summary>
     protected bool ShouldProcessFromWorker(string target, string action)
     {
-        if (_pipelineQueue is null) return ShouldProcess(target, action);
+        if (_pipelineQueue is null && Environment.CurrentManagedThreadId == _pipelineThreadId) return ShouldProcess(target, action);
+        if (_pipelineThreadId == 0) return ShouldProcess(target, action);
         var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         OnPipelineThread(() =>
         {
             try { answer.SetResult(ShouldProcess(target, action)); }
             catch (Exception e) { answer.SetException(e); }
         });
-        return answer.Task.GetAwaiter().GetResult();
+        return answer.Task.WaitAsync(_pumpToken).GetAwaiter().GetResult();
     }
 
     /// <summary>

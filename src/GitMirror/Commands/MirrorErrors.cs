@@ -83,5 +83,5 @@ internal static class MirrorErrors
         _ => ("MirrorRemoteError", ErrorCategory.ProtocolError),
     };
 
-    private static string Short(string? sha) => sha is null ? "nothing" : sha.Length > 10 ? sha[..10] : sha;
+    private static string Short(string? sha) => sha is null ? "nothing" : Core.Plan.PlannedPush.Short(sha);
 }

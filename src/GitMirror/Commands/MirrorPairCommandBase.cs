@@ -37,11 +37,15 @@ public abstract class MirrorPairCommandBase : MirrorCommandBase
 
     /// <summary>
     /// Runs <paramref name="body"/> for every pair, ThrottleLimit at a time, on worker threads,
-    /// reporting progress as pairs finish. Output posted with OnPipelineThread streams meanwhile.
+    /// reporting progress as pairs finish. The action each body returns (the pair's output) runs on
+    /// the pipeline thread in the order of <paramref name="pairs"/> (config order), as soon as the
+    /// pairs before it are done; messages posted with OnPipelineThread stream meanwhile.
     /// </summary>
-    protected void ForEachPair(IReadOnlyList<MirrorPair> pairs, string activity, Func<MirrorPair, CancellationToken, Task> body)
+    protected void ForEachPair(IReadOnlyList<MirrorPair> pairs, string activity, Func<MirrorPair, CancellationToken, Task<Action>> body)
     {
         if (pairs.Count == 0) return;
+        var outputs = new Action?[pairs.Count];
+        var nextOutput = 0; // touched on the pipeline thread only
         var done = 0;
         var progress = new ProgressRecord(ActivityId, activity, $"0 of {pairs.Count} pairs") { PercentComplete = 0 };
         WriteProgress(progress);
@@ -50,12 +54,19 @@ public abstract class MirrorPairCommandBase : MirrorCommandBase
             RunPumped(async token =>
             {
                 var options = new ParallelOptions { MaxDegreeOfParallelism = ThrottleLimit, CancellationToken = token };
-                await Parallel.ForEachAsync(pairs, options, async (pair, ct) =>
+                await Parallel.ForEachAsync(pairs.Select((pair, index) => (pair, index)), options, async (item, ct) =>
                 {
-                    await body(pair, ct).ConfigureAwait(false);
+                    var (pair, index) = item;
+                    var output = await body(pair, ct).ConfigureAwait(false);
                     var finished = Interlocked.Increment(ref done);
                     OnPipelineThread(() =>
                     {
+                        outputs[index] = output;
+                        while (nextOutput < outputs.Length && outputs[nextOutput] is { } ready)
+                        {
+                            outputs[nextOutput++] = null;
+                            ready();
+                        }
                         progress.StatusDescription = $"{finished} of {pairs.Count} pairs (last: {pair.Name})";
                         progress.PercentComplete = finished * 100 / pairs.Count;
                         WriteProgress(progress);

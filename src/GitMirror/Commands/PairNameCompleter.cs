@@ -18,7 +18,7 @@ public sealed class PairNameCompleter : IArgumentCompleter
         try
         {
             var path = fakeBoundParameters["Path"] as string;
-            var config = ConfigLoader.Load(ConfigLoader.ResolvePath(path, CurrentDirectory()));
+            var config = ConfigLoader.Load(ResolvePath(ConfigLoader.ChoosePath(path)));
             var typed = wordToComplete.Trim('\'', '"');
             var pattern = WildcardPattern.Get(typed + "*", WildcardOptions.IgnoreCase);
             return config.Pairs
@@ -32,17 +32,16 @@ public sealed class PairNameCompleter : IArgumentCompleter
         }
     }
 
-    /// <summary>The session's file system location (PowerShell never changes the process's).</summary>
-    private static string CurrentDirectory()
+    /// <summary>The path as the command will resolve it: through the session's providers and location.</summary>
+    internal static string ResolvePath(string path)
     {
-        // Get-Location lives in a module that hosted sessions may lack; $ExecutionContext is always there.
         using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
-        var location = ps.AddScript("$ExecutionContext.SessionState.Path.CurrentFileSystemLocation.ProviderPath").Invoke<string>();
-        return location.FirstOrDefault() ?? Environment.CurrentDirectory;
+        var resolved = ps.AddScript("$ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($args[0])").AddArgument(path).Invoke<string>();
+        return resolved.FirstOrDefault() ?? path;
     }
 
     /// <summary>Names with spaces or PowerShell metacharacters are completed in single quotes.</summary>
-    private static string Quoted(string name) =>
+    internal static string Quoted(string name) =>
         name.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' or '/')
             ? name
             : "'" + name.Replace("'", "''") + "'";

@@ -40,6 +40,7 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = NameSet)]
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = PairSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RefNameCompleter))]
     public string? Ref { get; set; }
 
     /// <summary>The side whose object wins.</summary>
@@ -61,8 +62,8 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
         var work = new List<(MirrorPair Pair, List<RepairRequest> Requests)>();
         if (ParameterSetName == NameSet)
         {
-            var pair = SelectPairs(LoadConfig(), [WildcardPattern.Escape(Name!)]).FirstOrDefault();
-            if (pair is null) return; // SelectPairs wrote MirrorPairNotFound
+            var pair = FindPair(LoadConfig(), Name!);
+            if (pair is null) return; // FindPair wrote MirrorPairNotFound
             work.Add((pair, [new RepairRequest(Ref!)]));
         }
         else if (ParameterSetName == PairSet)
@@ -86,7 +87,7 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
                 {
                     var outcomes = await repairer.RepairAsync(pair, requests, Prefer, step => ShouldProcessFromWorker(
                         $"{step.Loser} ({pair.PathOf(step.Loser)}) of pair '{pair.Name}'",
-                        $"Replace {step.Comparison.Ref} {Short(step.OldSha)} with {step.Winner}'s {Short(step.NewSha)}, after backing up {Short(step.OldSha)} to {step.BackupRef}",
+                        $"Replace {step.Comparison.Ref} {Core.Plan.PlannedPush.Short(step.OldSha)} with {step.Winner}'s {Core.Plan.PlannedPush.Short(step.NewSha)}, after backing up {Core.Plan.PlannedPush.Short(step.OldSha)} to {step.BackupRef}",
                         Force), token).ConfigureAwait(false);
                     OnPipelineThread(() => Report(pair, outcomes));
                 }
@@ -121,6 +122,4 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
             if (outcome.Result is { } result) WriteObject(result);
         }
     }
-
-    private static string Short(string sha) => sha.Length > 10 ? sha[..10] : sha;
 }

@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using GitMirror.Core.Engine;
+using GitMirror.Core.Report;
 using GitMirror.Core.Unattended;
 
 namespace GitMirror.Commands;
 
 /// <summary>
 /// Mirrors every branch and tag of the selected pairs both ways, fast-forward only. Emits one
-/// MirrorSyncResult per pair as it finishes and leaves the run's exit code (design.md §6) in
+/// MirrorSyncResult per pair, in config order, and leaves the run's exit code (design.md §6) in
 /// $GitMirrorSyncExitCode for scripts and the gitmirror host.
 /// </summary>
 [Cmdlet(VerbsData.Sync, "MirrorPair", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
@@ -47,16 +48,21 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
             WriteVerbose($"Shard {shard.Index}/{shard.Count}: {selected.Count} pairs");
         }
 
-        var run = new SyncRun(config?.Pairs ?? selected, new SyncRunOptions
+        var options = new SyncRunOptions
         {
             LockTimeout = TimeSpan.FromSeconds(LockTimeoutSec),
-            LogPath = LogPath is null ? null : GetUnresolvedProviderPathFromPSPath(LogPath),
-            MetricsPath = MetricsPath is null ? null : GetUnresolvedProviderPathFromPSPath(MetricsPath),
+            LogPath = LogPath is null ? null : ResolveFileSystemPath(LogPath, nameof(LogPath)),
+            MetricsPath = MetricsPath is null ? null : ResolveFileSystemPath(MetricsPath, nameof(MetricsPath)),
             DryRun = IsWhatIf,
-        }, Log);
+        };
+        // Before anything runs: a log or metrics file that cannot be written would otherwise fail after the pushes.
+        CheckWritable(options.LogPath, nameof(LogPath));
+        CheckWritable(options.MetricsPath, nameof(MetricsPath));
+        var run = new SyncRun(config?.Pairs ?? selected, options, Log);
         WriteVerbose($"Run {run.RunId}: {selected.Count} pairs, {ThrottleLimit} at a time");
 
         var results = new ConcurrentBag<MirrorSyncResult>();
+        var crashed = false;
         try
         {
             ForEachPair(selected, "Syncing mirror pairs", async (pair, token) =>
@@ -64,16 +70,48 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
                 Log.Verbose($"[{pair.Name}] Syncing {pair.GitHubUrl} <-> {pair.GitLabUrl}");
                 var outcome = await run.SyncAsync(pair, push => ShouldProcessFromWorker(
                     $"{push.Target} ({pair.PathOf(push.Target)})",
-                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Short(push.OldSha))} -> {Short(push.NewSha!)}"), token).ConfigureAwait(false);
+                    $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Core.Plan.PlannedPush.Short(push.OldSha))} -> {Core.Plan.PlannedPush.Short(push.NewSha!)}"), token).ConfigureAwait(false);
                 if (!(IsWhatIf && outcome.Declined.Count > 0)) results.Add(outcome.Result);
-                OnPipelineThread(() => Report(outcome));
+                return () => Report(outcome);
             });
+        }
+        catch (Exception e) when (e is not (PipelineStoppedException or ActionPreferenceStopException or FlowControlException))
+        {
+            crashed = true; // not a stop (Ctrl+C, Select-Object -First, -ErrorAction Stop): a bug or the machine
+            throw;
         }
         finally
         {
-            SetExitCode(Stopping ? MirrorExitCodes.Interrupted : RunExitCode(results));
+            // A run that ended on an unexpected exception never reads as clean.
+            SetExitCode(Stopping ? MirrorExitCodes.Interrupted
+                : crashed ? Math.Max(MirrorExitCodes.Failed, RunExitCode(results))
+                : RunExitCode(results));
         }
-        run.Complete(results);
+        try
+        {
+            run.Complete(results);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            SetExitCode(Math.Max(MirrorExitCodes.Failed, RunExitCode(results)));
+            WriteError(new ErrorRecord(e, "MirrorMetricsWriteFailed", ErrorCategory.WriteError, options.MetricsPath)
+            {
+                ErrorDetails = new ErrorDetails($"The metrics could not be written to {options.MetricsPath}: {e.Message}"),
+            });
+        }
+    }
+
+    /// <summary>Stops the command (exit code 3) when <paramref name="path"/> cannot be written; nothing is created.</summary>
+    private void CheckWritable(string? path, string parameterName)
+    {
+        if (path is null) return;
+        if (OutputFile.Problem(path) is not { } problem) return;
+        SetExitCode(MirrorExitCodes.BadUsage);
+        var message = $"-{parameterName} '{path}': {problem}.";
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message, parameterName), "MirrorPathInvalid", ErrorCategory.InvalidArgument, path)
+        {
+            ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Create the directory or fix its permissions, or give another path." },
+        });
     }
 
     private void Report(SyncOutcome outcome)
@@ -123,6 +161,4 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
 
     private void SetExitCode(int code) =>
         SessionState.PSVariable.Set("global:" + MirrorExitCodes.VariableName, code);
-
-    private static string Short(string sha) => sha.Length > 10 ? sha[..10] : sha;
 }

@@ -16,15 +16,15 @@ internal static class TestData
 
     public static MirrorSyncResult Result(MirrorSyncStatus status, DateTimeOffset start, string name = "myorg/repo1",
         string? error = null, string[]? diverged = null, MirrorRefUpdate[]? updates = null) => new()
-    {
-        Pair = Pair(name),
-        Status = status,
-        StartTime = start,
-        Duration = TimeSpan.FromMilliseconds(1234),
-        Error = error,
-        DivergedRefs = diverged ?? [],
-        Updates = updates ?? [],
-    };
+        {
+            Pair = Pair(name),
+            Status = status,
+            StartTime = start,
+            Duration = TimeSpan.FromMilliseconds(1234),
+            Error = error,
+            DivergedRefs = diverged ?? [],
+            Updates = updates ?? [],
+        };
 }
 
 /// <summary>Keeps what the engine logs, to assert on warnings.</summary>

@@ -198,21 +198,10 @@ public sealed class GitLabClient : IDisposable
         }
     }
 
-    private static TimeSpan? RetryAfterOf(HttpResponseMessage response)
-    {
-        if (response.Headers.RetryAfter is { } retry)
-        {
-            if (retry.Delta is { } delta) return delta;
-            if (retry.Date is { } date) return date - DateTimeOffset.UtcNow is var d && d > TimeSpan.Zero ? d : TimeSpan.Zero;
-        }
-        if (response.Headers.TryGetValues("RateLimit-Reset", out var reset)
-            && long.TryParse(reset.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
-        {
-            var d = DateTimeOffset.FromUnixTimeSeconds(epoch) - DateTimeOffset.UtcNow;
-            return d > TimeSpan.Zero ? d : TimeSpan.Zero;
-        }
-        return response.StatusCode == HttpStatusCode.TooManyRequests ? TimeSpan.FromSeconds(60) : null;
-    }
+    /// <summary>The one Retry-After reading of the engine; a 429 without one waits a minute.</summary>
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response) =>
+        Unattended.TransportFailures.RetryAfter(response.Headers, DateTimeOffset.UtcNow)
+        ?? (response.StatusCode == HttpStatusCode.TooManyRequests ? TimeSpan.FromSeconds(60) : null);
 
     private async Task<ForgeApiException> ErrorAsync(HttpResponseMessage response, HttpMethod method, string path,
         TimeSpan? retryAfter, CancellationToken ct)
