@@ -1,5 +1,6 @@
 using GitMirror.Host;
 
+StartupTrace.Mark("runtime started");
 var commandLine = CommandLine.Parse(args);
 switch (commandLine)
 {
@@ -20,5 +21,8 @@ if (modulePath is null)
 }
 
 using var session = new HostSession();
+StartupTrace.Mark("engine and runspace opened");
 using var interrupt = session.StopOnInterrupt();
-return session.Run(commandLine, modulePath);
+var exitCode = session.Run(commandLine, modulePath);
+StartupTrace.Mark("command finished");
+return exitCode;
