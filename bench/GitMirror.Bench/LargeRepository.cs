@@ -68,7 +68,7 @@ public static class LargeRepository
         // fast-import leaves one pack per run and no bitmaps; a forge serves from a repacked repository
         // with a bitmap index, which is what makes its fetches fast. Existing deltas are reused.
         // Files above core.bigFileThreshold are stored whole anyway: nothing to gain.
-        if (shape.IncompressibleBytesPerCommit < BigFileBytes) Run(path, null, "repack", "-a", "-d", "--write-bitmap-index", "--quiet");
+        if (shape.IncompressibleBytesPerCommit < RepositoryShape.BigFileBytes) Run(path, null, "repack", "-a", "-d", "--write-bitmap-index", "--quiet");
         File.WriteAllText(done, shape.Key + "\n");
         log.WriteLine($"  generated in {clock.Elapsed.TotalSeconds:0} s: {Describe(path)}");
         return path;
