@@ -1,10 +1,15 @@
 using System.Diagnostics;
 using GitMirror;
 using GitMirror.Core;
+using GitMirror.Bench;
 using GitMirror.Core.Engine;
 using GitMirror.Testing;
 
 // Usage: dotnet run -c Release --project bench/GitMirror.Bench [-- COMMITS [RUNS]]
+//        dotnet run -c Release --project bench/GitMirror.Bench -- large [--help for options]
+//   large: issue 9's benchmark on generated repositories of 80,000 and 10,000 commits (LargeBenchmark.cs).
+//        dotnet run -c Release --project bench/GitMirror.Bench -- generate COMMITS [DATA_DIR]
+//   generate: only generates (or finds) a repository of the large profile's shape with COMMITS commits.
 //        dotnet run -c Release --project bench/GitMirror.Bench -- fleet [PAIRS] [LATENCY_MS]
 //   fleet: PAIRS small pairs synced, then polled, with -ThrottleLimit 1 and 8; every request to the
 //   server is delayed by LATENCY_MS (default 50) to stand in for the round trip to a real forge.
@@ -14,6 +19,18 @@ using GitMirror.Testing;
 //   2. a no-op poll (everything in sync), against `git ls-remote` of both sides.
 // Prints medians and the ratio GitMirror / git CLI. Both use the same server in the same run.
 const string Token = "bench-token-0123456789";
+if (args.Length > 0 && args[0] == "large")
+{
+    if (args.Contains("--help")) { Console.WriteLine(LargeOptions.Usage); return 0; }
+    return LargeBenchmark.RunProfile(LargeOptions.Parse(args[1..]));
+}
+if (args.Length > 0 && args[0] == "generate")
+{
+    var shape = RepositoryShape.Large with { Name = $"generated-{args[1]}", Commits = int.Parse(args[1]) };
+    var generated = LargeRepository.Ensure(args.Length > 2 ? Path.GetFullPath(args[2]) : LargeRepository.DefaultDataDirectory(), shape, Console.Out);
+    Console.WriteLine($"{generated}: {LargeRepository.Describe(generated)}");
+    return 0;
+}
 if (args.Length > 0 && args[0] == "fleet") return await Fleet(args.Length > 1 ? int.Parse(args[1]) : 200, args.Length > 2 ? int.Parse(args[2]) : 50);
 var commits = args.Length > 0 ? int.Parse(args[0]) : 2000;
 var runs = args.Length > 1 ? int.Parse(args[1]) : 5;

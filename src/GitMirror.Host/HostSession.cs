@@ -55,6 +55,7 @@ internal sealed partial class HostSession : IDisposable
             // A host without a working module is an installation to fix; nothing ran.
             return _interrupted ? ExitCodes.Interrupted : ExitCodes.BadUsage;
         }
+        StartupTrace.Mark("module imported");
         _errorWritten = _usageErrorWritten = false;
 
         switch (commandLine)

@@ -1,5 +1,9 @@
 using GitMirror.Host;
 
+StartupTrace.Mark("runtime started");
+// gitmirror is not pwsh: the engine's pwsh usage telemetry (ApplicationInsights: about 300 methods to
+// JIT-compile, a quarter of a cold start) is not ours to send. A value the user set wins.
+if (Environment.GetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT") is null) Environment.SetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT", "1");
 var commandLine = CommandLine.Parse(args);
 switch (commandLine)
 {
@@ -20,5 +24,8 @@ if (modulePath is null)
 }
 
 using var session = new HostSession();
+StartupTrace.Mark("engine and runspace opened");
 using var interrupt = session.StopOnInterrupt();
-return session.Run(commandLine, modulePath);
+var exitCode = session.Run(commandLine, modulePath);
+StartupTrace.Mark("command finished");
+return exitCode;
