@@ -13,7 +13,7 @@ public static partial class ConfigLoader
     public const string EnvironmentVariable = "GITMIRROR_CONFIG";
     public const string DefaultFileName = "repos.yaml";
 
-    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos"];
+    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "webhookSecretEnv"];
     private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv"];
     private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence"];
 
@@ -80,6 +80,16 @@ public static partial class ConfigLoader
             ? reader.Policy(policyNode, "onDivergence")
             : MirrorDivergencePolicy.HaltPair;
 
+        var webhookSecretEnv = MirrorConfig.DefaultWebhookSecretEnv;
+        if (reader.Child(root, "webhookSecretEnv") is { } secretEnvNode)
+        {
+            webhookSecretEnv = reader.Scalar(secretEnvNode, "webhookSecretEnv").Trim();
+            if (!EnvName().IsMatch(webhookSecretEnv))
+            {
+                throw reader.Error(secretEnvNode, "webhookSecretEnv", $"'{webhookSecretEnv}' is not an environment variable name (name the variable, never put the secret itself here)");
+            }
+        }
+
         var reposNode = reader.Child(root, "repos") ?? throw reader.Error(root, "repos", "missing: list the pairs under 'repos:'");
         if (reposNode is not YamlSequenceNode repos)
         {
@@ -136,6 +146,7 @@ public static partial class ConfigLoader
             CachePath = cache,
             OnDivergence = policy,
             Pairs = pairs,
+            WebhookSecretEnv = webhookSecretEnv,
         };
     }
 
