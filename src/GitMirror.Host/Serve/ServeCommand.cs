@@ -64,11 +64,21 @@ internal static class ServeCommand
             return ExitCodes.BadUsage;
         }
 
-        var secret = Environment.GetEnvironmentVariable(config.WebhookSecretEnv);
+        string? secret;
+        try
+        {
+            secret = WebhookSecretSource.Read(config, out _);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine("gitmirror serve: " + e.Message);
+            return ExitCodes.BadUsage;
+        }
         if (string.IsNullOrWhiteSpace(secret))
         {
             Console.Error.WriteLine($"gitmirror serve: the webhook secret is missing: set the environment variable {config.WebhookSecretEnv} "
-                + "(the same secret the GitHub and GitLab hooks were created with; Initialize-MirrorBootstrap -Trigger Webhook generates one). Not starting.");
+                + "to the secret the GitHub and GitLab hooks were created with (Initialize-MirrorBootstrap -Trigger Webhook generates one "
+                + $"into {WebhookSecretSource.FilePath(config)} when the variable is unset). Not starting.");
             return ExitCodes.BadUsage;
         }
 
