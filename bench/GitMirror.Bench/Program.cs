@@ -14,6 +14,8 @@ using GitMirror.Testing;
 //   2. a no-op poll (everything in sync), against `git ls-remote` of both sides.
 // Prints medians and the ratio GitMirror / git CLI. Both use the same server in the same run.
 const string Token = "bench-token-0123456789";
+//        dotnet run -c Release --project bench/GitMirror.Bench -- serve [EVENTS] [PAIRS]   (ServeLatencyBench.cs)
+if (args.Length > 0 && args[0] == "serve") return await ServeLatencyBench.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 100, args.Length > 2 ? int.Parse(args[2]) : 50);
 if (args.Length > 0 && args[0] == "fleet") return await Fleet(args.Length > 1 ? int.Parse(args[1]) : 200, args.Length > 2 ? int.Parse(args[2]) : 50);
 var commits = args.Length > 0 ? int.Parse(args[0]) : 2000;
 var runs = args.Length > 1 ? int.Parse(args[1]) : 5;
