@@ -155,8 +155,24 @@ public sealed partial class ServeProcess : IDisposable
     }
 
     /// <summary>The JSON lines of a -LogPath file.</summary>
-    public static List<JsonElement> LogLines(string path) =>
-        File.Exists(path) ? [.. File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone())] : [];
+    public static List<JsonElement> LogLines(string path)
+    {
+        // The service holds the file's exclusive lock for each line it appends: read around that.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                if (!File.Exists(path)) return [];
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var text = new StreamReader(stream).ReadToEnd();
+                return [.. text.Split('\n').Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+            }
+            catch (IOException) when (attempt < 200)
+            {
+                Thread.Sleep(10);
+            }
+        }
+    }
 
     public void Dispose()
     {
