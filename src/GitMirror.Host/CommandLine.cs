@@ -11,6 +11,9 @@ internal abstract record CommandLine
 
     public sealed record Help : CommandLine;
 
+    /// <summary><c>serve [parameters…]</c>: the mirror service (Serve/ServeCommand).</summary>
+    public sealed record Serve(IReadOnlyList<string> Arguments) : CommandLine;
+
     /// <summary>Not runnable; <paramref name="Problem"/> says why (null: no arguments at all).</summary>
     public sealed record Invalid(string? Problem) : CommandLine;
 
@@ -21,6 +24,10 @@ internal abstract record CommandLine
         if (first is "--help" or "-?" or "-h" or "/?" || first.Equals("-Help", StringComparison.OrdinalIgnoreCase))
         {
             return new Help();
+        }
+        if (first.Equals("serve", StringComparison.OrdinalIgnoreCase))
+        {
+            return new Serve([.. args.Skip(1)]);
         }
         if (first.Equals("-File", StringComparison.OrdinalIgnoreCase) || first.Equals("-f", StringComparison.OrdinalIgnoreCase))
         {
@@ -38,6 +45,7 @@ internal abstract record CommandLine
         Usage:
           gitmirror <command words…>            run one PowerShell command line with GitMirror loaded
           gitmirror -File <script.ps1> [args…]  run a script with arguments
+          gitmirror serve [-Path <repos.yaml>] …  the webhook-driven mirror service (gitmirror serve -?)
           gitmirror --help                      show this text
 
         The words are joined by spaces into one command line: quote as you would in PowerShell.

@@ -54,6 +54,9 @@ public enum MirrorBootstrapStepKind
     Secret,
     Variables,
     CiFiles,
+
+    /// <summary>The push webhook to `gitmirror serve` (<c>-Trigger Webhook</c>).</summary>
+    Webhook,
 }
 
 /// <summary>Where a bootstrap step acted.</summary>

@@ -8,6 +8,13 @@ public enum MirrorRepositoryVisibility
     Public,
 }
 
+/// <summary>What makes a push mirror at once: the CI templates (default), or webhooks to `gitmirror serve`.</summary>
+public enum MirrorBootstrapTrigger
+{
+    Ci,
+    Webhook,
+}
+
 /// <summary>How <see cref="MirrorBootstrapper"/> sets pairs up.</summary>
 public sealed class MirrorBootstrapOptions
 {
@@ -21,4 +28,13 @@ public sealed class MirrorBootstrapOptions
 
     /// <summary>Make GitLab's GITHUB_TOKEN variable protected: it then reaches only pipelines of protected branches and tags.</summary>
     public bool ProtectVariables { get; init; }
+
+    /// <summary>Ci: secrets, variables and CI files. Webhook: a push webhook on each side to <see cref="ServiceUrl"/>, nothing in CI.</summary>
+    public MirrorBootstrapTrigger Trigger { get; init; } = MirrorBootstrapTrigger.Ci;
+
+    /// <summary>Base URL of `gitmirror serve` as the forges reach it (Webhook only); hooks go to /hooks/github and /hooks/gitlab under it.</summary>
+    public string? ServiceUrl { get; init; }
+
+    /// <summary>The secret the hooks sign with, the one the service reads (Webhook only).</summary>
+    public string? WebhookSecret { get; init; }
 }

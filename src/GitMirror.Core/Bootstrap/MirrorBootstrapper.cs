@@ -28,8 +28,16 @@ public sealed class MirrorBootstrapper
     public MirrorBootstrapper(MirrorBootstrapOptions options, ICiFilesInstaller? ciFiles, IMirrorLog? log = null,
         Func<string, string?>? environment = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.GitHubBotUser);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.GitLabBotUser);
+        if (options.Trigger == MirrorBootstrapTrigger.Webhook)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.ServiceUrl);
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.WebhookSecret);
+        }
+        else
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.GitHubBotUser);
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.GitLabBotUser);
+        }
         _options = options;
         _ciFiles = ciFiles;
         _log = log ?? NullMirrorLog.Instance;
@@ -43,7 +51,7 @@ public sealed class MirrorBootstrapper
     /// <param name="shouldProcess">(target, action) → may this change be made? False under WhatIf.</param>
     public async Task<MirrorBootstrapOutcome> BootstrapAsync(MirrorPair pair, Func<string, string, bool> shouldProcess, CancellationToken ct)
     {
-        var run = new PairRun(pair, shouldProcess);
+        var run = new PairRun(pair, shouldProcess, _options.Trigger);
         try
         {
             var gitHub = await GitHubFor(pair, ct).ConfigureAwait(false);
@@ -53,6 +61,15 @@ public sealed class MirrorBootstrapper
             var gitHubRepoExists = await EnsureGitHubRepositoryAsync(run, gitHub, ct).ConfigureAwait(false);
             run.Next(MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitLab);
             var project = await EnsureGitLabProjectAsync(run, gitLab, ct).ConfigureAwait(false);
+            if (_options.Trigger == MirrorBootstrapTrigger.Webhook)
+            {
+                // No CI secret, variable or file at all: the service pushes with the bots' tokens, which never leave it.
+                run.Next(MirrorBootstrapStepKind.Webhook, MirrorBootstrapSide.GitHub);
+                await EnsureGitHubHookAsync(run, gitHub, gitHubRepoExists, ct).ConfigureAwait(false);
+                run.Next(MirrorBootstrapStepKind.Webhook, MirrorBootstrapSide.GitLab);
+                await EnsureGitLabHookAsync(run, gitLab, project, ct).ConfigureAwait(false);
+                return run.Finish(null);
+            }
             run.Next(MirrorBootstrapStepKind.Secret, MirrorBootstrapSide.GitHub);
             await PutGitHubSecretAsync(run, gitHub, gitHubRepoExists, gitLab.Token, ct).ConfigureAwait(false);
             run.Next(MirrorBootstrapStepKind.Secret, MirrorBootstrapSide.GitLab);
@@ -135,6 +152,52 @@ public sealed class MirrorBootstrapper
         var created = await gitLab.Api.CreateProjectAsync(name, name, ns.Id, visibility, ct).ConfigureAwait(false);
         run.Done(MirrorBootstrapAction.Created, $"created {created.PathWithNamespace} ({visibility})");
         return created;
+    }
+
+    private string HookUrl(MirrorSide forge) =>
+        _options.ServiceUrl!.TrimEnd('/') + (forge == MirrorSide.GitHub ? "/hooks/github" : "/hooks/gitlab");
+
+    private static bool SameUrl(string a, string b) =>
+        string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// One push hook per repository for the service URL: created when missing, else set again —
+    /// the forges never return a hook's secret, so re-setting it is the only way to be sure it matches.
+    /// </summary>
+    private async Task EnsureGitHubHookAsync(PairRun run, GitHubSide gitHub, bool repoExists, CancellationToken ct)
+    {
+        var (owner, name) = SplitGitHub(run.Pair);
+        var url = HookUrl(MirrorSide.GitHub);
+        var existing = repoExists
+            ? (await gitHub.Api.ListHooksAsync(owner, name, ct).ConfigureAwait(false)).FirstOrDefault(h => SameUrl(h.Url, url))
+            : null;
+        if (!run.ShouldProcess($"GitHub {run.Pair.GitHub}", existing is null ? $"create push webhook to {url}" : $"set push webhook {existing.Id} to {url} with the current secret")) return;
+        if (!repoExists)
+        {
+            run.Done(MirrorBootstrapAction.Skipped, "webhook not created: the repository was not created");
+            return;
+        }
+        if (existing is null) await gitHub.Api.CreatePushHookAsync(owner, name, url, _options.WebhookSecret!, ct).ConfigureAwait(false);
+        else await gitHub.Api.UpdatePushHookAsync(owner, name, existing.Id, url, _options.WebhookSecret!, ct).ConfigureAwait(false);
+        run.Done(existing is null ? MirrorBootstrapAction.Created : MirrorBootstrapAction.Updated,
+            existing is null ? $"push webhook to {url} created" : $"push webhook {existing.Id} to {url} updated (secret re-set)");
+    }
+
+    private async Task EnsureGitLabHookAsync(PairRun run, GitLabSide gitLab, GitLabProject? project, CancellationToken ct)
+    {
+        var url = HookUrl(MirrorSide.GitLab);
+        var existing = project is null ? null
+            : (await gitLab.Api.ListProjectHooksAsync(project.Id, ct).ConfigureAwait(false)).FirstOrDefault(h => SameUrl(h.Url, url));
+        if (!run.ShouldProcess($"GitLab {run.Pair.GitLab}", existing is null ? $"add push and tag push webhook to {url}" : $"set webhook {existing.Id} to {url} with the current secret")) return;
+        if (project is null)
+        {
+            run.Done(MirrorBootstrapAction.Skipped, "webhook not added: the project was not created");
+            return;
+        }
+        if (existing is null) await gitLab.Api.AddPushHookAsync(project.Id, url, _options.WebhookSecret!, ct).ConfigureAwait(false);
+        else await gitLab.Api.EditPushHookAsync(project.Id, existing.Id, url, _options.WebhookSecret!, ct).ConfigureAwait(false);
+        run.Done(existing is null ? MirrorBootstrapAction.Created : MirrorBootstrapAction.Updated,
+            existing is null ? $"push and tag push webhook to {url} added" : $"webhook {existing.Id} to {url} updated (secret re-set)");
     }
 
     private static async Task PutGitHubSecretAsync(PairRun run, GitHubSide gitHub, bool repoExists, string gitLabToken, CancellationToken ct)
@@ -304,7 +367,7 @@ public sealed class MirrorBootstrapper
     private async Task<GitHubSide> CheckGitHubAsync(MirrorPair pair, string token, CancellationToken ct)
     {
         // GitLab stores this token as a masked variable: refuse up front rather than halfway through.
-        if (!MirrorCiVariables.IsMaskable(token))
+        if (_options.Trigger == MirrorBootstrapTrigger.Ci && !MirrorCiVariables.IsMaskable(token))
         {
             throw new MirrorBootstrapException(MirrorBootstrapFailure.TokenNotMaskable, MirrorSide.GitHub,
                 $"{pair.Name}: the GitHub token in ${pair.GitHubTokenEnv} cannot be stored as a masked GitLab variable: GitLab masks only values that are {MirrorCiVariables.MaskingRule}.");
@@ -355,7 +418,8 @@ public sealed class MirrorBootstrapper
 
     private void WarnIfNotBot(MirrorSide side, string owner, string botUser)
     {
-        if (owner.Equals(botUser, StringComparison.OrdinalIgnoreCase)) return;
+        // Webhook mode has no CI loop filter to fool.
+        if (_options.Trigger == MirrorBootstrapTrigger.Webhook || owner.Equals(botUser, StringComparison.OrdinalIgnoreCase)) return;
         _log.Warning($"The {side} token belongs to '{owner}', not to the bot user '{botUser}': the CI loop filter skips pushes by '{botUser}' only, so mirror pushes made with this token would bounce back.");
     }
 
@@ -372,9 +436,17 @@ public sealed class MirrorBootstrapper
     private sealed record VariableChange(string Key, MirrorBootstrapAction Action);
 
     /// <summary>The steps of one pair as they happen; a failure marks the current step and skips the rest.</summary>
-    private sealed class PairRun(MirrorPair pair, Func<string, string, bool> shouldProcess)
+    private sealed class PairRun(MirrorPair pair, Func<string, string, bool> shouldProcess, MirrorBootstrapTrigger trigger)
     {
-        private static readonly (MirrorBootstrapStepKind, MirrorBootstrapSide)[] AllSteps =
+        private static readonly (MirrorBootstrapStepKind, MirrorBootstrapSide)[] WebhookSteps =
+        [
+            (MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitHub),
+            (MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitLab),
+            (MirrorBootstrapStepKind.Webhook, MirrorBootstrapSide.GitHub),
+            (MirrorBootstrapStepKind.Webhook, MirrorBootstrapSide.GitLab),
+        ];
+
+        private static readonly (MirrorBootstrapStepKind, MirrorBootstrapSide)[] CiSteps =
         [
             (MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitHub),
             (MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitLab),
@@ -387,10 +459,12 @@ public sealed class MirrorBootstrapper
 
         private readonly List<MirrorBootstrapStep> _steps = [];
 
+        private (MirrorBootstrapStepKind, MirrorBootstrapSide)[] AllSteps => trigger == MirrorBootstrapTrigger.Webhook ? WebhookSteps : CiSteps;
+
         public MirrorPair Pair { get; } = pair;
 
         /// <summary>The step under way; before the first, the up-front checks (reported on the first step).</summary>
-        public (MirrorBootstrapStepKind Kind, MirrorBootstrapSide Side) Current { get; private set; } = AllSteps[0];
+        public (MirrorBootstrapStepKind Kind, MirrorBootstrapSide Side) Current { get; private set; } = CiSteps[0];
 
         public void Next(MirrorBootstrapStepKind kind, MirrorBootstrapSide side)
         {

@@ -14,7 +14,7 @@ public static partial class ConfigLoader
     public const string EnvironmentVariable = "GITMIRROR_CONFIG";
     public const string DefaultFileName = "repos.yaml";
 
-    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs"];
+    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv"];
     private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize"];
 
     /// <summary>The largest config file read: far above any real one, small enough to never hurt memory.</summary>
@@ -105,6 +105,16 @@ public static partial class ConfigLoader
             : MirrorDivergencePolicy.HaltPair;
         var lfs = reader.Child(root, "lfs") is not { } lfsNode || reader.Boolean(lfsNode, "lfs");
 
+        var webhookSecretEnv = MirrorConfig.DefaultWebhookSecretEnv;
+        if (reader.Child(root, "webhookSecretEnv") is { } secretEnvNode)
+        {
+            webhookSecretEnv = reader.Scalar(secretEnvNode, "webhookSecretEnv").Trim();
+            if (!EnvName().IsMatch(webhookSecretEnv))
+            {
+                throw reader.Error(secretEnvNode, "webhookSecretEnv", $"'{webhookSecretEnv}' is not an environment variable name (name the variable, never put the secret itself here)");
+            }
+        }
+
         var reposNode = reader.Child(root, "repos") ?? throw reader.Error(root, "repos", "missing: list the pairs under 'repos:'");
         if (reposNode is not YamlSequenceNode repos)
         {
@@ -166,6 +176,7 @@ public static partial class ConfigLoader
             CachePath = cache,
             OnDivergence = policy,
             Pairs = pairs,
+            WebhookSecretEnv = webhookSecretEnv,
         };
     }
 

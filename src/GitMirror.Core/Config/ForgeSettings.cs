@@ -42,4 +42,9 @@ public sealed class MirrorConfig
     public required string CachePath { get; init; }
     public MirrorDivergencePolicy OnDivergence { get; init; }
     public required IReadOnlyList<MirrorPair> Pairs { get; init; }
+
+    public const string DefaultWebhookSecretEnv = "GITMIRROR_WEBHOOK_SECRET";
+
+    /// <summary>The environment variable holding the webhook secret of `gitmirror serve` (top-level <c>webhookSecretEnv:</c>).</summary>
+    public string WebhookSecretEnv { get; init; } = DefaultWebhookSecretEnv;
 }

@@ -66,6 +66,14 @@ public sealed class JsonLineLog
         result.PairName, null, PairAction, null, null, null, result.Status.ToString(),
         (long)result.Duration.TotalMilliseconds, result.Error));
 
+    /// <summary>
+    /// A line of the mirror service (design.md §8) with the same keys: <paramref name="action"/> is
+    /// event, refused, forwarded or ignored; <paramref name="status"/> the HTTP answer or outcome.
+    /// </summary>
+    public void WriteServiceLine(string? pair, string? @ref, string action, string? target, string? oldSha, string? newSha,
+        string status, string? error) =>
+        Append(new Line(pair, @ref, action, target, oldSha, newSha, status, null, error));
+
     private void Append(Line line)
     {
         var bytes = Serialize(line);
@@ -122,6 +130,6 @@ public sealed class JsonLineLog
         return buffer.ToArray();
     }
 
-    private sealed record Line(string Pair, string? Ref, string Action, string? Target, string? OldSha,
+    private sealed record Line(string? Pair, string? Ref, string Action, string? Target, string? OldSha,
         string? NewSha, string Status, long? DurationMs, string? Error);
 }

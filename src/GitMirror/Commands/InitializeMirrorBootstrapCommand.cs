@@ -32,14 +32,32 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
     [Parameter]
     public SwitchParameter ProtectVariables { get; set; }
 
+    /// <summary>
+    /// Ci (default): CI secrets, variables and files. Webhook: a push webhook on both sides to the
+    /// `gitmirror serve` at -ServiceUrl, and nothing in CI (no files, no secrets).
+    /// </summary>
+    [Parameter]
+    [ValidateSet("Ci", "Webhook", IgnoreCase = true)]
+    public string Trigger { get; set; } = "Ci";
+
+    /// <summary>Base URL of `gitmirror serve` as GitHub and GitLab reach it (https://…); -Trigger Webhook only.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ServiceUrl { get; set; }
+
     protected override void EndProcessing()
     {
+        var trigger = Enum.Parse<MirrorBootstrapTrigger>(Trigger, ignoreCase: true);
+        var webhook = trigger == MirrorBootstrapTrigger.Webhook;
         var options = new MirrorBootstrapOptions
         {
-            GitHubBotUser = BotUser(GitHubBotUser, "MIRROR_BOT_USER_GITHUB", nameof(GitHubBotUser)),
-            GitLabBotUser = BotUser(GitLabBotUser, "MIRROR_BOT_USER_GITLAB", nameof(GitLabBotUser)),
+            GitHubBotUser = webhook ? GitHubBotUser ?? "" : BotUser(GitHubBotUser, "MIRROR_BOT_USER_GITHUB", nameof(GitHubBotUser)),
+            GitLabBotUser = webhook ? GitLabBotUser ?? "" : BotUser(GitLabBotUser, "MIRROR_BOT_USER_GITLAB", nameof(GitLabBotUser)),
             Visibility = Enum.Parse<MirrorRepositoryVisibility>(Visibility, ignoreCase: true),
             ProtectVariables = ProtectVariables,
+            Trigger = trigger,
+            ServiceUrl = webhook ? CheckedServiceUrl() : null,
+            WebhookSecret = webhook ? WebhookSecret() : null,
         };
         var pairs = SelectedPairs();
         // The installer runs only after the CiFiles step's ShouldProcess agreed: under -WhatIf it neither syncs nor commits.
@@ -53,6 +71,46 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
                 WriteObject(outcome.Result);
             };
         });
+    }
+
+    /// <summary>
+    /// -ServiceUrl for -Trigger Webhook: https, or http to a loopback address (a local test service);
+    /// anything else would send the hooks' secret in clear text.
+    /// </summary>
+    private string CheckedServiceUrl()
+    {
+        if (string.IsNullOrWhiteSpace(ServiceUrl))
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-Trigger Webhook needs -ServiceUrl: the base URL of `gitmirror serve` as GitHub and GitLab reach it (https://…).", nameof(ServiceUrl)),
+                "MirrorServiceUrlMissing", ErrorCategory.InvalidArgument, null));
+        }
+        if (!Uri.TryCreate(ServiceUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(uri.UserInfo)
+            || !string.IsNullOrEmpty(uri.Query) || (uri.Scheme == "http" && !uri.IsLoopback))
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"-ServiceUrl '{ServiceUrl}' must be an https:// base URL without credentials or query (http:// only for a loopback address): the forges send the webhook secret to it.", nameof(ServiceUrl)),
+                "MirrorServiceUrlInvalid", ErrorCategory.InvalidArgument, ServiceUrl));
+        }
+        return uri!.GetLeftPart(UriPartial.Path).TrimEnd('/');
+    }
+
+    /// <summary>The secret `gitmirror serve` will verify with: its variable, its file, or a new one in the owner-only file.</summary>
+    private string WebhookSecret()
+    {
+        var config = LoadConfig();
+        if (IsWhatIf)
+        {
+            return Core.Service.WebhookSecretSource.Read(config, out _) ?? "(generated at the real run)";
+        }
+        var secret = Core.Service.WebhookSecretSource.GetOrCreate(config, out var source, out var created);
+        if (created)
+        {
+            WriteWarning($"Generated a webhook secret into {source} (owner-only). `gitmirror serve` with this config reads it from there; or set ${config.WebhookSecretEnv} to its content.");
+        }
+        else
+        {
+            WriteVerbose($"Webhook secret from {source}");
+        }
+        return secret;
     }
 
     private string BotUser(string? given, string environmentVariable, string parameter)

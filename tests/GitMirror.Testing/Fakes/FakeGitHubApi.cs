@@ -19,6 +19,9 @@ public sealed class FakeGitHubRepository
 
     /// <summary>Actions variables: name → value.</summary>
     public Dictionary<string, string> Variables { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Webhooks in creation order.</summary>
+    public List<FakeGitHubHook> Hooks { get; } = [];
 }
 
 /// <summary>
@@ -26,6 +29,9 @@ public sealed class FakeGitHubRepository
 /// (Octokit's base for any host but api.github.com). Users, organizations and tokens are set up
 /// by the test; creating a repository creates a real bare repository under the project root.
 /// </summary>
+/// <summary>A repository webhook as the GitHub fake holds it (the secret is write-only in the real API).</summary>
+public sealed record FakeGitHubHook(long Id, string Url, string ContentType, string? Secret, string InsecureSsl, bool Active, string[] Events);
+
 public sealed partial class FakeGitHubApi : FakeForgeServer
 {
     private readonly Dictionary<string, (string Login, string[] Scopes)> _tokens = new(StringComparer.Ordinal);
@@ -196,6 +202,9 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
             ("GET", ["repos", var o, var r, "actions", "variables", var name]) => WithRepo(o, r, repo =>
                 repo.Variables.TryGetValue(name, out var value) ? FakeResponse.Json(VariableJson(name, value)) : NotFound()),
             ("POST", ["repos", var o, var r, "actions", "variables"]) => WithRepo(o, r, repo => CreateVariable(repo, body)),
+            ("GET", ["repos", var o, var r, "hooks"]) => WithRepo(o, r, repo => FakeResponse.Json(new JsonArray([.. repo.Hooks.Select(h => (JsonNode)HookJson(repo, h))]))),
+            ("POST", ["repos", var o, var r, "hooks"]) => WithRepo(o, r, repo => WriteHook(repo, null, body)),
+            ("PATCH", ["repos", var o, var r, "hooks", var id]) => WithRepo(o, r, repo => WriteHook(repo, id, body)),
             ("PATCH", ["repos", var o, var r, "actions", "variables", var name]) => WithRepo(o, r, repo =>
             {
                 if (!repo.Variables.ContainsKey(name)) return NotFound();
@@ -268,6 +277,52 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
         repo.Variables[name] = body?["value"]?.GetValue<string>() ?? "";
         return FakeResponse.Json(new JsonObject(), 201);
     }
+
+    /// <summary>POST /repos/{o}/{r}/hooks and PATCH /repos/{o}/{r}/hooks/{id}, with GitHub's 422 for a second hook to the same URL.</summary>
+    private FakeResponse WriteHook(FakeGitHubRepository repo, string? id, JsonObject? body)
+    {
+        var existing = id is null ? null : repo.Hooks.FirstOrDefault(h => h.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) == id);
+        if (id is not null && existing is null) return NotFound();
+        var config = body?["config"] as JsonObject;
+        var url = config?["url"]?.GetValue<string>() ?? existing?.Url;
+        if (string.IsNullOrEmpty(url)) return Invalid("Hook", "url", "missing_field", "url is missing");
+        if (repo.Hooks.Any(h => h != existing && h.Url == url)) return Invalid("Hook", "", "custom", "Hook already exists on this repository");
+        if (id is null && body?["name"]?.GetValue<string>() is { } name && name != "web") return Invalid("Hook", "name", "invalid", "name is invalid");
+        var events = body?["events"] is JsonArray list ? [.. list.Select(e => e!.GetValue<string>())] : existing?.Events ?? ["push"];
+        var hook = new FakeGitHubHook(existing?.Id ?? Interlocked.Increment(ref _nextHookId), url,
+            config?["content_type"]?.GetValue<string>() ?? existing?.ContentType ?? "form",
+            config?["secret"]?.GetValue<string>() ?? existing?.Secret,
+            config?["insecure_ssl"]?.ToString() ?? existing?.InsecureSsl ?? "0",
+            body?["active"]?.GetValue<bool>() ?? existing?.Active ?? true, events);
+        if (existing is null) repo.Hooks.Add(hook);
+        else repo.Hooks[repo.Hooks.IndexOf(existing)] = hook;
+        return FakeResponse.Json(HookJson(repo, hook), existing is null ? 201 : 200);
+    }
+
+    private long _nextHookId = 12345678;
+
+    private JsonObject HookJson(FakeGitHubRepository repo, FakeGitHubHook hook) => new()
+    {
+        ["type"] = "Repository",
+        ["id"] = hook.Id,
+        ["name"] = "web",
+        ["active"] = hook.Active,
+        ["events"] = new JsonArray([.. hook.Events.Select(e => (JsonNode)JsonValue.Create(e)!)]),
+        ["config"] = new JsonObject
+        {
+            ["url"] = hook.Url,
+            ["content_type"] = hook.ContentType,
+            ["insecure_ssl"] = hook.InsecureSsl,
+            // GitHub never returns a secret, only that there is one.
+            ["secret"] = hook.Secret is null ? null : "********",
+        },
+        ["updated_at"] = "2024-01-01T00:00:00Z",
+        ["created_at"] = "2024-01-01T00:00:00Z",
+        ["url"] = $"{ApiUrl}/repos/{repo.FullName}/hooks/{hook.Id}",
+        ["test_url"] = $"{ApiUrl}/repos/{repo.FullName}/hooks/{hook.Id}/test",
+        ["ping_url"] = $"{ApiUrl}/repos/{repo.FullName}/hooks/{hook.Id}/pings",
+        ["last_response"] = new JsonObject { ["code"] = null, ["status"] = "unused", ["message"] = null },
+    };
 
     private FakeResponse WithRepo(string owner, string name, Func<FakeGitHubRepository, FakeResponse> then) =>
         _repos.TryGetValue($"{owner}/{name}", out var repo) ? then(repo) : NotFound();

@@ -19,7 +19,13 @@ public sealed class FakeGitLabProject
     public List<FakeGitLabVariable> Variables { get; } = [];
 
     public FakeGitLabVariable? Variable(string key) => Variables.FirstOrDefault(v => v.Key == key);
+
+    /// <summary>Project webhooks in creation order.</summary>
+    public List<FakeGitLabHook> Hooks { get; } = [];
 }
+
+/// <summary>A project webhook as the GitLab fake holds it (Token is write-only in the real API).</summary>
+public sealed record FakeGitLabHook(long Id, string Url, string? Token, bool PushEvents, bool TagPushEvents, bool EnableSslVerification);
 
 /// <summary>
 /// A stateful fake of the GitLab REST API v4 on 127.0.0.1 (/api/v4): user and group namespaces
@@ -118,6 +124,9 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
             ("PUT", ["projects", var p, "variables", var key]) => WithProject(p, project => WriteVariable(project, key, body, creating: false)),
             ("DELETE", ["projects", var p, "variables", var key]) => WithProject(p, project =>
                 project.Variable(key) is { } v && project.Variables.Remove(v) ? FakeResponse.Empty() : NotFound("Variable")),
+            ("GET", ["projects", var p, "hooks"]) => WithProject(p, project => Page(project.Hooks.Select(HookJson).ToList(), query, response)),
+            ("POST", ["projects", var p, "hooks"]) => WithProject(p, project => WriteHook(project, null, body)),
+            ("PUT", ["projects", var p, "hooks", var id]) => WithProject(p, project => WriteHook(project, id, body)),
             _ => FakeResponse.Message(404, "404 Not Found"),
         };
     }
@@ -154,6 +163,36 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
         _projects[full] = project;
         return project;
     }
+
+    /// <summary>POST /projects/:id/hooks (url required) and PUT /projects/:id/hooks/:hook_id, as GitLab documents them.</summary>
+    private FakeResponse WriteHook(FakeGitLabProject project, string? id, JsonObject? body)
+    {
+        var existing = id is null ? null : project.Hooks.FirstOrDefault(h => h.Id.ToString(CultureInfo.InvariantCulture) == id);
+        if (id is not null && existing is null) return NotFound("Hook");
+        var url = body?["url"]?.GetValue<string>() ?? existing?.Url;
+        if (string.IsNullOrEmpty(url) || !Uri.TryCreate(url, UriKind.Absolute, out _))
+        {
+            return FakeResponse.Json(new JsonObject { ["error"] = "url is missing" }, 400);
+        }
+        bool Flag(string name, bool fallback) => body?[name] is { } node ? node.GetValue<bool>() : fallback;
+        var hook = new FakeGitLabHook(existing?.Id ?? _nextId++, url, body?["token"]?.GetValue<string>() ?? existing?.Token,
+            Flag("push_events", existing?.PushEvents ?? true), Flag("tag_push_events", existing?.TagPushEvents ?? false),
+            Flag("enable_ssl_verification", existing?.EnableSslVerification ?? true));
+        if (existing is null) project.Hooks.Add(hook);
+        else project.Hooks[project.Hooks.IndexOf(existing)] = hook;
+        return FakeResponse.Json(HookJson(hook), existing is null ? 201 : 200);
+    }
+
+    private static JsonObject HookJson(FakeGitLabHook hook) => new()
+    {
+        ["id"] = hook.Id,
+        ["url"] = hook.Url,
+        ["push_events"] = hook.PushEvents,
+        ["tag_push_events"] = hook.TagPushEvents,
+        ["merge_requests_events"] = false,
+        ["enable_ssl_verification"] = hook.EnableSslVerification,
+        ["created_at"] = "2024-01-01T00:00:00.000Z",
+    };
 
     private static FakeResponse WriteVariable(FakeGitLabProject project, string key, JsonObject? body, bool creating)
     {

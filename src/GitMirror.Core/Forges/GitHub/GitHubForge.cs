@@ -15,6 +15,9 @@ public enum GitHubAccountKind
     Organization,
 }
 
+/// <summary>A webhook as either forge lists it (the secret is never returned).</summary>
+public sealed record ForgeHook(long Id, string Url, bool Active, IReadOnlyList<string> Events);
+
 public sealed record GitHubRepository(string FullName, string Visibility, string? DefaultBranch);
 
 /// <summary>What a write did: GitHub answers 201 for a new secret and 204 for a replaced one.</summary>
@@ -148,6 +151,32 @@ public sealed class GitHubForge
     public Task UpdateActionsVariableAsync(string owner, string repo, string name, string value, CancellationToken ct) =>
         Call($"PATCH /repos/{owner}/{repo}/actions/variables/{name}", async () =>
             (object)await _client.Repository.Actions.Variables.Update(owner, repo, new Variable(name, value)).ConfigureAwait(false), ct);
+
+    /// <summary>The repository's webhooks (<c>GET /repos/{o}/{r}/hooks</c>, every page).</summary>
+    public Task<IReadOnlyList<ForgeHook>> ListHooksAsync(string owner, string repo, CancellationToken ct) =>
+        Call($"GET /repos/{owner}/{repo}/hooks", async () =>
+        {
+            var hooks = await new ApiConnection(_client.Connection).GetAll<RepositoryHook>(new Uri($"repos/{owner}/{repo}/hooks", UriKind.Relative)).ConfigureAwait(false);
+            return (IReadOnlyList<ForgeHook>)hooks.Select(h => new ForgeHook(h.Id, h.Config?.GetValueOrDefault("url") ?? "", h.Active, [.. h.Events ?? []])).ToList();
+        }, ct);
+
+    /// <summary>Creates a push webhook (<c>POST /repos/{o}/{r}/hooks</c>, JSON payloads, TLS verified).</summary>
+    public Task CreatePushHookAsync(string owner, string repo, string url, string secret, CancellationToken ct) =>
+        Call($"POST /repos/{owner}/{repo}/hooks", async () => (object)await new ApiConnection(_client.Connection).Post<RepositoryHook>(
+            new Uri($"repos/{owner}/{repo}/hooks", UriKind.Relative), PushHookBody(url, secret)).ConfigureAwait(false), ct);
+
+    /// <summary>Sets an existing webhook to what <see cref="CreatePushHookAsync"/> creates (<c>PATCH /repos/{o}/{r}/hooks/{id}</c>).</summary>
+    public Task UpdatePushHookAsync(string owner, string repo, long hookId, string url, string secret, CancellationToken ct) =>
+        Call($"PATCH /repos/{owner}/{repo}/hooks/{hookId}", async () => (object)await new ApiConnection(_client.Connection).Patch<RepositoryHook>(
+            new Uri($"repos/{owner}/{repo}/hooks/{hookId}", UriKind.Relative), PushHookBody(url, secret)).ConfigureAwait(false), ct);
+
+    private static object PushHookBody(string url, string secret) => new
+    {
+        name = "web",
+        active = true,
+        events = new[] { "push" },
+        config = new Dictionary<string, string> { ["url"] = url, ["content_type"] = "json", ["secret"] = secret, ["insecure_ssl"] = "0" },
+    };
 
     private static GitHubRepository ToModel(Repository r) =>
         new(r.FullName, r.Visibility?.ToString().ToLowerInvariant() ?? (r.Private ? "private" : "public"), r.DefaultBranch);

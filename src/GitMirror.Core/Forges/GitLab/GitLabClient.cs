@@ -89,6 +89,37 @@ public sealed class GitLabClient : IDisposable
         using var _ = await SendRawAsync(HttpMethod.Delete, $"projects/{projectId}/variables/{Encode(key)}", null, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The project's webhooks (<c>GET /projects/:id/hooks</c>, every page).</summary>
+    public async Task<IReadOnlyList<GitLabHook>> ListProjectHooksAsync(long projectId, CancellationToken ct)
+    {
+        var all = new List<GitLabHook>();
+        string? next = $"projects/{projectId}/hooks?per_page={PageSize}&page=1";
+        while (next is not null)
+        {
+            using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);
+            all.AddRange(await ReadAsync<List<GitLabHook>>(response, HttpMethod.Get, next, ct).ConfigureAwait(false));
+            next = NextPage(response, next);
+        }
+        return all;
+    }
+
+    /// <summary>Adds a push and tag push webhook (<c>POST /projects/:id/hooks</c>) whose X-Gitlab-Token is <paramref name="token"/>.</summary>
+    public Task<GitLabHook> AddPushHookAsync(long projectId, string url, string token, CancellationToken ct) =>
+        SendAsync<GitLabHook>(HttpMethod.Post, $"projects/{projectId}/hooks", PushHookBody(url, token), ct);
+
+    /// <summary>Sets an existing webhook to what <see cref="AddPushHookAsync"/> creates (<c>PUT /projects/:id/hooks/:hook_id</c>).</summary>
+    public Task<GitLabHook> EditPushHookAsync(long projectId, long hookId, string url, string token, CancellationToken ct) =>
+        SendAsync<GitLabHook>(HttpMethod.Put, $"projects/{projectId}/hooks/{hookId}", PushHookBody(url, token), ct);
+
+    private static Dictionary<string, object> PushHookBody(string url, string token) => new()
+    {
+        ["url"] = url,
+        ["token"] = token,
+        ["push_events"] = true,
+        ["tag_push_events"] = true,
+        ["enable_ssl_verification"] = true,
+    };
+
     public void Dispose() => _http.Dispose();
 
     // masked_and_hidden (GitLab 17.4+) exists only on creation; older GitLab ignores it and masks.

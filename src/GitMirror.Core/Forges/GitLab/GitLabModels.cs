@@ -24,6 +24,13 @@ public sealed record GitLabTokenInfo(
     [property: JsonPropertyName("scopes")] string[] Scopes,
     [property: JsonPropertyName("expires_at")] string? ExpiresAt);
 
+/// <summary>A project webhook (<c>GET /projects/:id/hooks</c>); GitLab never returns its token.</summary>
+public sealed record GitLabHook(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("push_events")] bool PushEvents,
+    [property: JsonPropertyName("tag_push_events")] bool TagPushEvents);
+
 /// <summary>A project CI/CD variable.</summary>
 public sealed record GitLabVariable(
     [property: JsonPropertyName("key")] string Key,

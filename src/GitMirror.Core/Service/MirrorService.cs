@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using GitMirror.Core.Config;
+using GitMirror.Core.Engine;
+using GitMirror.Core.Report;
+
+namespace GitMirror.Core.Service;
+
+/// <summary>How <c>gitmirror serve</c> runs (design.md §8).</summary>
+public sealed record MirrorServiceOptions
+{
+    public required MirrorConfig Config { get; init; }
+
+    /// <summary>The webhook secret both forges sign with (never logged).</summary>
+    public required string Secret { get; init; }
+
+    /// <summary>-Shard/-Peers; null: this process owns every pair.</summary>
+    public ShardRouting? Routing { get; init; }
+
+    /// <summary>-PollIntervalSec; zero: no poll at all, not even at start.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>-LogPath: the JSON lines of syncs and events.</summary>
+    public string? LogPath { get; init; }
+
+    /// <summary>How long a burst of events for one pair is gathered into one sync.</summary>
+    public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Pairs synced at the same time.</summary>
+    public int Concurrency { get; init; } = 8;
+
+    /// <summary>How long a sync waits for another run (a cron Sync-MirrorPair, a repair) that holds the pair.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// The long-running form of Sync-MirrorPair: webhook decisions and the poll loop become requests to
+/// the <see cref="PairSyncScheduler"/>, whose syncs are ordinary <see cref="SyncRun"/> syncs — the
+/// same locks, status files, JSON log and metrics as the cmdlet. Knows nothing of HTTP.
+/// </summary>
+public sealed class MirrorService
+{
+    private readonly MirrorServiceOptions _options;
+    private readonly IMirrorLog _log;
+    private readonly Action<string> _say;
+    private readonly JsonLineLog? _eventLog;
+    private readonly Stopwatch _uptime = Stopwatch.StartNew();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly StatusStore _statuses;
+    private Task? _pollLoop;
+
+    /// <param name="say">One line per sync and per refused or forwarded event, for the console or journal.</param>
+    public MirrorService(MirrorServiceOptions options, IMirrorLog log, Action<string>? say = null)
+    {
+        _options = options;
+        _log = log;
+        _say = say ?? (_ => { });
+        var pairs = options.Config.Pairs;
+        OwnedPairs = options.Routing is { } routing ? [.. routing.Shard.Select(pairs)] : pairs;
+        var redactor = SecretRedactor.ForPairs(pairs);
+        if (options.LogPath is not null) _eventLog = new JsonLineLog(options.LogPath, JsonLineLog.NewRunId(), redactor);
+        _statuses = new StatusStore(options.Config.CachePath, log, redactor);
+        Receiver = new WebhookReceiver(new PairDirectory(pairs), options.Secret, new DeliveryMemory(), options.Routing);
+        Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed);
+    }
+
+    public MirrorConfig Config => _options.Config;
+
+    public ShardRouting? Routing => _options.Routing;
+
+    /// <summary>The pairs this process polls and syncs: its shard's, or all.</summary>
+    public IReadOnlyList<MirrorPair> OwnedPairs { get; }
+
+    public WebhookReceiver Receiver { get; }
+
+    public PairSyncScheduler Scheduler { get; }
+
+    public ServiceMetrics Metrics { get; } = new();
+
+    /// <summary>Starts the poll loop (one poll at once, then every interval) unless the interval is zero.</summary>
+    public void Start()
+    {
+        if (_options.PollInterval <= TimeSpan.Zero) return;
+        _pollLoop = Task.Run(() => PollAsync(_stopping.Token));
+    }
+
+    /// <summary>Counts and logs a decision; schedules the sync of an accepted event.</summary>
+    /// <param name="receivedAt">Stopwatch timestamp of the request's arrival.</param>
+    public void Handle(WebhookDecision decision, long receivedAt)
+    {
+        Metrics.CountEvent(decision.Forge, decision.MetricOutcome);
+        if (decision.Outcome == WebhookOutcome.Forwarded) return; // logged once the owner answered (LogForward)
+        Log(decision, decision.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture), decision.Reason);
+        if (decision.Outcome is WebhookOutcome.Unauthorized or WebhookOutcome.BadRequest or WebhookOutcome.TooLarge)
+        {
+            _say($"{decision.Forge} webhook refused ({decision.HttpStatus}): {decision.Reason}");
+        }
+        if (decision is { Outcome: WebhookOutcome.Accepted, Pair: { } pair }) Scheduler.Request(pair, receivedAt);
+    }
+
+    /// <summary>Logs what became of a forwarded event: the owner's answer, or why it could not be reached (the owner's poll catches up).</summary>
+    public void LogForward(WebhookDecision decision, int? ownerStatus, string? failure)
+    {
+        var status = ownerStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unreachable";
+        Log(decision, status, failure is null ? decision.Reason : $"{decision.Reason}: {failure}; dropped, the owner's poll catches up");
+        if (failure is not null) _say($"Forwarding {decision.Forge} event of '{decision.Pair?.Name}' to {decision.ForwardTo} failed: {failure}");
+    }
+
+    public IReadOnlyList<MirrorPairStatus> Statuses() => _statuses.ReadAll(OwnedPairs.Select(p => p.Name));
+
+    public string MetricsText() => Metrics.Format(Statuses(), _uptime.Elapsed);
+
+    /// <summary>Stops polling, refuses new syncs, cancels running ones (their leases make that safe) and waits up to <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        _stopping.Cancel();
+        var scheduler = Scheduler.StopAsync(grace);
+        if (_pollLoop is not null) await Task.WhenAny(_pollLoop, Task.Delay(grace)).ConfigureAwait(false);
+        await scheduler.ConfigureAwait(false);
+    }
+
+    private async Task PollAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(_options.PollInterval);
+            do
+            {
+                _log.Verbose($"Poll: {OwnedPairs.Count} pairs");
+                foreach (var pair in OwnedPairs) Scheduler.Request(pair);
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One pair's sync as Sync-MirrorPair runs it, with its own run id in the JSON log.</summary>
+    private async Task<MirrorSyncResult?> SyncAsync(MirrorPair pair, CancellationToken cancellationToken)
+    {
+        var run = new SyncRun(_options.Config.Pairs, new SyncRunOptions { LockTimeout = _options.LockTimeout, LogPath = _options.LogPath }, _log);
+        try
+        {
+            var outcome = await run.SyncAsync(pair, _ => true, cancellationToken).ConfigureAwait(false);
+            var result = outcome.Result;
+            var pushed = result.Updates.Count(u => u.Succeeded);
+            _say($"[{pair.Name}] {result.Status}: {pushed} pushed, {result.DivergedRefs.Length} diverged, {result.Duration.TotalSeconds:0.00} s"
+                + (result.Error is { } error ? $": {error}" : ""));
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _say($"[{pair.Name}] sync cancelled by shutdown");
+            return null;
+        }
+        catch (Exception e)
+        {
+            // The engine reports a pair's failures as its result; this is a bug or a broken cache directory.
+            _say($"[{pair.Name}] sync failed: {e.Message}");
+            return null;
+        }
+    }
+
+    private void Completed(MirrorSyncResult result, IReadOnlyList<long> events)
+    {
+        Metrics.CountSync(result);
+        if (result.Status is not (MirrorSyncStatus.Synced or MirrorSyncStatus.UpToDate) || result.DivergedRefs.Length > 0) return;
+        foreach (var received in events) Metrics.ObserveLatency(PairSyncScheduler.SecondsSince(received));
+    }
+
+    private void Log(WebhookDecision decision, string status, string? reason)
+    {
+        try
+        {
+            _eventLog?.WriteServiceLine(decision.Pair?.Name, decision.Ref, decision.LogAction, decision.Forge.ToString(),
+                decision.Before, decision.After, status, reason);
+        }
+        catch (IOException e)
+        {
+            _log.Warning($"Cannot write the JSON log {_options.LogPath}: {e.Message}");
+        }
+    }
+}

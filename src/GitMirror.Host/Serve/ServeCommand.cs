@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GitMirror.Core;
+using GitMirror.Core.Config;
+using GitMirror.Core.Service;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GitMirror.Host.Serve;
+
+/// <summary>
+/// <c>gitmirror serve</c>: Kestrel in front of <see cref="MirrorService"/>. Lives in the host (an exe),
+/// because pwsh does not load the ASP.NET Core shared framework a module would need. It uses the
+/// engine (GitMirror.Core) directly, not through a PowerShell runspace: a service has no pipeline.
+/// </summary>
+internal static class ServeCommand
+{
+    /// <summary>How long shutdown waits for cancelled syncs to wind down.</summary>
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
+
+    private static readonly JsonSerializerOptions StatusJson = new()
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    private static readonly HttpClient Forwarder = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        ServeOptions options;
+        try
+        {
+            options = ServeOptions.Parse(args);
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine("gitmirror serve: " + e.Message);
+            Console.Error.WriteLine(ServeOptions.Usage);
+            return ExitCodes.BadUsage;
+        }
+
+        MirrorConfig config;
+        ShardRouting? routing = null;
+        try
+        {
+            config = ConfigLoader.Load(ConfigLoader.ResolvePath(options.Path, Environment.CurrentDirectory));
+            if (options.Shard is not null) routing = ShardRouting.Parse(options.Shard, options.Peers);
+        }
+        catch (MirrorConfigException e)
+        {
+            Console.Error.WriteLine("gitmirror serve: " + e.Message);
+            return ExitCodes.BadUsage;
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine("gitmirror serve: " + e.Message);
+            return ExitCodes.BadUsage;
+        }
+
+        string? secret;
+        try
+        {
+            secret = WebhookSecretSource.Read(config, out _);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine("gitmirror serve: " + e.Message);
+            return ExitCodes.BadUsage;
+        }
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            Console.Error.WriteLine($"gitmirror serve: the webhook secret is missing: set the environment variable {config.WebhookSecretEnv} "
+                + "to the secret the GitHub and GitLab hooks were created with (Initialize-MirrorBootstrap -Trigger Webhook generates one "
+                + $"into {WebhookSecretSource.FilePath(config)} when the variable is unset). Not starting.");
+            return ExitCodes.BadUsage;
+        }
+
+        var service = new MirrorService(new MirrorServiceOptions
+        {
+            Config = config,
+            Secret = secret.Trim(),
+            Routing = routing,
+            PollInterval = TimeSpan.FromSeconds(options.PollIntervalSec),
+            LogPath = options.LogPath is null ? null : Path.GetFullPath(options.LogPath),
+        }, new ConsoleLog(), Say);
+
+        WebApplication app;
+        try
+        {
+            app = Build(options, service);
+            app.Start();
+        }
+        catch (Exception e) when (e is IOException or FormatException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            Console.Error.WriteLine($"gitmirror serve: cannot listen on {options.Listen}: {e.Message}");
+            return ExitCodes.Failed;
+        }
+
+        foreach (var address in app.Urls) Say($"Listening on {address}");
+        Say($"Serving {service.OwnedPairs.Count} of {config.Pairs.Count} pairs from {config.ConfigPath}"
+            + (routing is null ? "" : $" ({routing})")
+            + (options.PollIntervalSec > 0 ? $"; polling every {options.PollIntervalSec} s" : "; no polling"));
+        service.Start();
+        app.WaitForShutdown();
+        Say("Stopped.");
+        return ExitCodes.Success;
+    }
+
+    private static WebApplication Build(ServeOptions options, MirrorService service)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownGrace);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // The body limit is ours (413 with a reason), not Kestrel's.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.AddServerHeader = false;
+            var (address, localhost, port) = ServeOptions.ParseListen(options.Listen);
+            if (localhost) kestrel.ListenLocalhost(port);
+            else kestrel.Listen(address!, port, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+        var app = builder.Build();
+
+        var lifetime = app.Lifetime;
+        var ready = true;
+        // Stop accepting (Kestrel), then cancel in-flight syncs; their leases keep both sides whole.
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            ready = false;
+            Say("Stopping: no new syncs, cancelling the running ones.");
+            service.StopAsync(ShutdownGrace).GetAwaiter().GetResult();
+        });
+
+        app.MapPost("/hooks/github", context => HookAsync(context, MirrorSide.GitHub, service));
+        app.MapPost("/hooks/gitlab", context => HookAsync(context, MirrorSide.GitLab, service));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", () => ready ? Results.Text("ready\n") : Results.Text("stopping\n", statusCode: 503));
+        app.MapGet("/metrics", () => Results.Text(service.MetricsText(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/status", () => Results.Text(JsonSerializer.Serialize(service.Statuses(), StatusJson), "application/json; charset=utf-8"));
+        app.MapGet("/", () => Results.Text(StatusPage.Render(service, DateTimeOffset.UtcNow), "text/html; charset=utf-8"));
+        return app;
+    }
+
+    private static async Task HookAsync(HttpContext context, MirrorSide forge, MirrorService service)
+    {
+        var receivedAt = Stopwatch.GetTimestamp();
+        var request = context.Request;
+        string? Header(string name) => request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
+
+        byte[]? body = null;
+        var decision = service.Receiver.CheckHeaders(forge, Header, request.ContentLength);
+        if (decision is null)
+        {
+            body = await ReadLimitedAsync(request.Body, WebhookReceiver.MaxBodyBytes, context.RequestAborted);
+            decision = body is null ? WebhookReceiver.TooLarge(forge) : service.Receiver.Decide(forge, Header, body);
+        }
+        service.Handle(decision, receivedAt);
+
+        context.Response.StatusCode = decision.HttpStatus;
+        if (decision.Outcome == WebhookOutcome.TooLarge) context.Response.Headers.Connection = "close";
+        await context.Response.WriteAsJsonAsync(AnswerOf(decision), context.RequestAborted);
+
+        if (decision.Outcome == WebhookOutcome.Forwarded)
+        {
+            var headers = WebhookReceiver.ForwardedHeaders
+                .Select(name => (name, value: Header(name)))
+                .Where(h => h.value is not null)
+                .ToList();
+            _ = ForwardAsync(service, decision, headers!, body!);
+        }
+    }
+
+    private static Dictionary<string, object?> AnswerOf(WebhookDecision decision) => decision.Outcome switch
+    {
+        WebhookOutcome.Accepted => new() { ["accepted"] = decision.Pair!.Name, ["ref"] = decision.Ref },
+        WebhookOutcome.Forwarded => new() { ["forwarded"] = decision.Pair!.Name, ["shard"] = decision.ForwardTo?.GetLeftPart(UriPartial.Authority) },
+        WebhookOutcome.Ignored => new() { ["ignored"] = decision.Reason },
+        WebhookOutcome.Ping => new() { ["ok"] = "pong" },
+        _ => new() { ["error"] = decision.Reason },
+    };
+
+    /// <summary>The original body and headers, unchanged, to the pair's owner, which verifies them again.</summary>
+    private static async Task ForwardAsync(MirrorService service, WebhookDecision decision, List<(string Name, string Value)> headers, byte[] body)
+    {
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, decision.ForwardTo) { Content = new ByteArrayContent(body) };
+            foreach (var (name, value) in headers)
+            {
+                if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)) message.Content.Headers.TryAddWithoutValidation(name, value);
+                else message.Headers.TryAddWithoutValidation(name, value);
+            }
+            message.Headers.TryAddWithoutValidation(WebhookReceiver.ForwardedHeader, service.Routing?.ToString() ?? "a replica");
+            using var response = await Forwarder.SendAsync(message);
+            service.LogForward(decision, (int)response.StatusCode, response.IsSuccessStatusCode ? null : $"the owner answered {(int)response.StatusCode}");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            service.LogForward(decision, null, e is TaskCanceledException ? "no answer within 10 s" : e.Message);
+        }
+    }
+
+    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/> (read no further).</summary>
+    private static async Task<byte[]?> ReadLimitedAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        while (true)
+        {
+            var read = await body.ReadAsync(chunk, cancellationToken);
+            if (read == 0) return buffer.ToArray();
+            if (buffer.Length + read > limit) return null;
+            buffer.Write(chunk, 0, read);
+        }
+    }
+
+    private static void Say(string line) => Console.Out.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'} {line}");
+
+    /// <summary>The engine's warnings to stderr; its step-by-step verbose messages are for interactive runs only.</summary>
+    private sealed class ConsoleLog : IMirrorLog
+    {
+        public void Verbose(string message)
+        {
+        }
+
+        public void Warning(string message) => Console.Error.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'} WARNING: {message}");
+    }
+}
