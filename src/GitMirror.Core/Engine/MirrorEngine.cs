@@ -2,6 +2,7 @@ using System.Diagnostics;
 using GitMirror.Core.Apply;
 using GitMirror.Core.Observe;
 using GitMirror.Core.Plan;
+using GitMirror.Core.Unattended;
 
 namespace GitMirror.Core.Engine;
 
@@ -21,7 +22,7 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
     /// </summary>
     public async Task<SyncPlan> CompareAsync(MirrorPair pair, CancellationToken cancellationToken)
     {
-        using var held = await LockedPair.OpenAsync(pair, log, LockedPair.DefaultLockTimeout, cancellationToken, retry).ConfigureAwait(false);
+        using var held = await LockedPair.OpenAsync(pair, log, LockedPair.DefaultLockTimeout, cancellationToken, retry, PairLockActivity.Comparing).ConfigureAwait(false);
         return held.Plan;
     }
 
