@@ -83,6 +83,20 @@ public sealed class ModelRun : IDisposable
 
     public ModelCounters Counters { get; } = new();
 
+    /// <summary>
+    /// GITMIRROR_MODEL_AFTER_XFER=1 turns on what needs the git CLI transfers of branch xfer (issue 10
+    /// items 1 and 5): tags on trees and blobs, and resolving x vs x/y once the cache has fetched x/y
+    /// (libgit2 keeps refs/remotes/&lt;side&gt;/x/y and then fails every push of x). Off until xfer is merged.
+    /// </summary>
+    public static bool AfterXfer { get; } = Environment.GetEnvironmentVariable("GITMIRROR_MODEL_AFTER_XFER") == "1";
+
+    /// <summary>Diverged refs Repair-MirrorDivergence may resolve now (conflicts only with <see cref="AfterXfer"/>).</summary>
+    private IEnumerable<string> Resolvable(ModelPair pair)
+    {
+        var snapshot = pair.Snapshot();
+        return pair.Predict().Diverged.Where(r => AfterXfer || (snapshot.GitHub.ContainsKey(r) && snapshot.GitLab.ContainsKey(r)));
+    }
+
     private MirrorWorld World => _http.World;
 
     public static string ReplayCommand(int seed, int rounds) =>
@@ -117,7 +131,10 @@ public sealed class ModelRun : IDisposable
             PlainSync("final");
             foreach (var pair in _pairs)
             {
-                foreach (var name in pair.Predict().Diverged) HandRepair(pair, name);
+                foreach (var name in pair.Predict().Diverged)
+                {
+                    if (pair.Predict().Diverged.Contains(name)) HandRepair(pair, name);
+                }
             }
             PlainSync("after hand repairs");
             foreach (var pair in _pairs)
@@ -227,9 +244,16 @@ public sealed class ModelRun : IDisposable
             if (other.AnyBranchTip() is { } otherFrom) other.TryUpdate(name, other.NewCommit(otherFrom), null);
             what = $"{name} created on both sides";
         }
-        else if (pair.Predict().Diverged is { Count: > 0 } diverged)
+        else if (roll < 92 && AfterXfer && AnyCommit() is { } tagged)
         {
-            HandRepair(pair, diverged.ElementAt(_random.Next(diverged.Count)));
+            // Real repositories tag trees and blobs too (issue 10 item 1).
+            var name = NewTag("tree");
+            side.TryUpdate(name, side.TreeOf(tagged), null);
+            what = $"lightweight tag {name} on a tree";
+        }
+        else if (pair.Predict().Diverged.ToList() is { Count: > 0 } diverged)
+        {
+            HandRepair(pair, diverged[_random.Next(diverged.Count)]);
             return;
         }
         else
@@ -262,12 +286,23 @@ public sealed class ModelRun : IDisposable
                 what = $"took {keep}'s {name} on {lose}";
             }
         }
-        else
+        else if (AfterXfer)
         {
-            // A conflict: delete the one-sided name where it is.
+            // A conflict: delete the one-sided name where it is; the names in its way then sync.
             var holder = snapshot.GitHub.ContainsKey(name) ? pair.GitHub : pair.GitLab;
             holder.TryDelete(name, (holder == pair.GitHub ? snapshot.GitHub : snapshot.GitLab)[name]);
             what = $"deleted {name} on {holder}";
+        }
+        else
+        {
+            // Until xfer: delete both names of the conflict (see AfterXfer), so the pair goes on.
+            var deleted = new List<string>();
+            foreach (var (github, gitlab) in Oracle.ConflictPairs(snapshot).Where(p => p.GitHubRef == name || p.GitLabRef == name))
+            {
+                if (pair.GitHub.TryDelete(github, snapshot.GitHub[github])) deleted.Add($"{github} on GitHub");
+                if (pair.GitLab.TryDelete(gitlab, snapshot.GitLab[gitlab])) deleted.Add($"{gitlab} on GitLab");
+            }
+            what = $"deleted {string.Join(", ", deleted)}";
         }
         Trace($"user: {pair.Name}: hand repair: {what}");
     }
@@ -458,7 +493,7 @@ public sealed class ModelRun : IDisposable
 
     private void Repair(int round)
     {
-        var candidates = _pairs.SelectMany(p => p.Predict().Diverged.Select(r => (Pair: p, Ref: r))).ToList();
+        var candidates = _pairs.SelectMany(p => Resolvable(p).Select(r => (Pair: p, Ref: r))).ToList();
         if (candidates.Count == 0)
         {
             PlainSync($"round {round} (nothing to repair)");

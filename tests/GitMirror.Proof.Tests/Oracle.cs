@@ -81,7 +81,10 @@ public sealed class Oracle(string oracleRepo)
     /// One-sided refs whose creation on the other side is blocked by a one-sided ref there: same name
     /// but for case, or one a folder of the other (compared without case). A plain double loop on purpose.
     /// </summary>
-    public static IEnumerable<string> Conflicts(PairSnapshot snapshot)
+    public static IEnumerable<string> Conflicts(PairSnapshot snapshot) => ConflictPairs(snapshot).SelectMany(p => new[] { p.GitHubRef, p.GitLabRef });
+
+    /// <summary>Each conflict as the GitHub-only ref and the GitLab-only ref in its way.</summary>
+    public static IEnumerable<(string GitHubRef, string GitLabRef)> ConflictPairs(PairSnapshot snapshot)
     {
         var githubOnly = snapshot.GitHub.Keys.Where(k => !snapshot.GitLab.ContainsKey(k)).ToList();
         var gitlabOnly = snapshot.GitLab.Keys.Where(k => !snapshot.GitHub.ContainsKey(k)).ToList();
@@ -92,8 +95,7 @@ public sealed class Oracle(string oracleRepo)
                 var (la, lb) = (a.ToLowerInvariant(), b.ToLowerInvariant());
                 if (la == lb || la.StartsWith(lb + "/", StringComparison.Ordinal) || lb.StartsWith(la + "/", StringComparison.Ordinal))
                 {
-                    yield return a;
-                    yield return b;
+                    yield return (a, b);
                 }
             }
         }
