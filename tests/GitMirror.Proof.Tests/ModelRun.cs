@@ -201,9 +201,9 @@ public sealed class ModelRun : IDisposable
             side.TryAnnotatedTag(name["refs/tags/".Length..], annotatedTarget);
             what = $"annotated tag {name}";
         }
-        else if (roll < 62 && refs.Count > 0)
+        else if (roll < 62 && Deletable(pair, refs) is { Count: > 0 } deletable)
         {
-            var victim = refs.Keys.ElementAt(_random.Next(refs.Count));
+            var victim = deletable[_random.Next(deletable.Count)];
             side.TryDelete(victim, refs[victim]);
             what = $"one-sided deletion of {victim}";
         }
@@ -261,6 +261,16 @@ public sealed class ModelRun : IDisposable
             what = "nothing (no candidate)";
         }
         Trace($"user: {pair.Name} {side}: {what}");
+    }
+
+    /// <summary>
+    /// Refs a user may delete on one side. Until xfer (see <see cref="AfterXfer"/>), not a name of a
+    /// conflict: deleting x/y lets x through, which libgit2's cache bookkeeping then fails on.
+    /// </summary>
+    private static List<string> Deletable(ModelPair pair, SortedDictionary<string, string> refs)
+    {
+        var conflicting = AfterXfer ? new HashSet<string>() : Oracle.Conflicts(pair.Snapshot()).ToHashSet(StringComparer.Ordinal);
+        return refs.Keys.Where(r => !conflicting.Contains(r)).ToList();
     }
 
     /// <summary>A person resolves a diverged or conflicting ref with plain git: merge, take the other side's value, or delete a name.</summary>
