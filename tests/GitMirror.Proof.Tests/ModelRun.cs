@@ -83,12 +83,8 @@ public sealed class ModelRun : IDisposable
 
     public ModelCounters Counters { get; } = new();
 
-    /// <summary>
-    /// GITMIRROR_MODEL_AFTER_XFER=1 turns on what needs the git CLI transfers of branch xfer (issue 10
-    /// items 1 and 5): tags on trees and blobs, and resolving x vs x/y once the cache has fetched x/y
-    /// (libgit2 keeps refs/remotes/&lt;side&gt;/x/y and then fails every push of x). Off until xfer is merged.
-    /// </summary>
-    public static bool AfterXfer { get; } = Environment.GetEnvironmentVariable("GITMIRROR_MODEL_AFTER_XFER") == "1";
+    /// <summary>What needs branch xfer's transfers is off until it is merged (see <see cref="Testing.AfterXfer"/>).</summary>
+    public static bool AfterXfer => Testing.AfterXfer.Enabled;
 
     /// <summary>Diverged refs Repair-MirrorDivergence may resolve now (conflicts only with <see cref="AfterXfer"/>).</summary>
     private IEnumerable<string> Resolvable(ModelPair pair)
