@@ -23,6 +23,12 @@ public enum MirrorRefStatus
     GitHubAhead,
     GitLabAhead,
     Diverged,
+    /// <summary>
+    /// The ref is on one side only and cannot be created on the other, because a ref there is in its
+    /// way: <c>x</c> vs <c>x/y</c> (a ref cannot also be a folder of refs), or <c>Foo</c> vs <c>foo</c>
+    /// (a case-insensitive server or client holds one of them only). Diverged is true for it too.
+    /// </summary>
+    Conflict,
 }
 
 /// <summary>Outcome of syncing one pair.</summary>

@@ -23,7 +23,11 @@ public sealed class MirrorRefComparison
 
     public MirrorRefStatus Status { get; init; }
 
-    public bool Diverged => Status == MirrorRefStatus.Diverged;
+    /// <summary>True when the sync will not mirror the ref by itself: Diverged or Conflict. A person repairs it.</summary>
+    public bool Diverged => Status is MirrorRefStatus.Diverged or MirrorRefStatus.Conflict;
+
+    /// <summary>For a Conflict: the refs on the other side that stand in its way (full names); empty otherwise.</summary>
+    public string[] ConflictsWith { get; init; } = [];
 
     /// <summary>For a diverged branch: the newest common commit, when there is one.</summary>
     public string? MergeBase { get; init; }

@@ -26,7 +26,7 @@ public sealed class RefRemover(IMirrorLog log)
     /// <exception cref="Transport.GitTransportException">A side could not be read.</exception>
     public async Task<RemoveOutcome> RemoveAsync(MirrorPair pair, string refName, Func<MirrorRefComparison, bool> approve, CancellationToken cancellationToken)
     {
-        using var locked = await LockedPair.OpenAsync(pair, log, LockTimeout, cancellationToken).ConfigureAwait(false);
+        using var locked = await LockedPair.OpenAsync(pair, log, LockTimeout, cancellationToken, activity: Unattended.PairLockActivity.Removing).ConfigureAwait(false);
         var current = locked.Find(locked.Resolve(refName))!;
         if (!approve(current)) return new RemoveOutcome(current, [], null);
 

@@ -47,10 +47,10 @@ public sealed class CiFilesInstaller : ICiFilesInstaller
     public async Task<MirrorBootstrapStep> InstallAsync(MirrorPair pair, CancellationToken ct)
     {
         // The daemon must not sync the pair between our sync and our push: same lock as Sync-MirrorPair.
-        using var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, _lockTimeout, ct).ConfigureAwait(false);
+        using var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, _lockTimeout, ct, activity: PairLockActivity.Bootstrapping).ConfigureAwait(false);
         if (held is null)
         {
-            return Failed($"the pair is being synced by {PairLock.DescribeHolder(pair.CachePath, pair.Name)}; run bootstrap again when it is done");
+            return Failed($"the pair is {PairLock.DescribeHolder(pair.CachePath, pair.Name)}; run bootstrap again when it is done");
         }
 
         _log.Verbose($"[{pair.Name}] Syncing before installing the CI files");

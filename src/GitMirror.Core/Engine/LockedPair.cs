@@ -33,20 +33,21 @@ public sealed class LockedPair : IDisposable
     public SyncPlan Plan { get; }
 
     /// <exception cref="RefChangeException">PairBusy when another run held the lock for <paramref name="lockTimeout"/>.</exception>
+    /// <param name="activity">What the caller does with the pair, for anyone who finds it busy.</param>
     public static async Task<LockedPair> OpenAsync(MirrorPair pair, IMirrorLog log, TimeSpan lockTimeout, CancellationToken cancellationToken,
-        MirrorRetryOptions? retry = null)
+        MirrorRetryOptions? retry = null, PairLockActivity activity = PairLockActivity.Repairing)
     {
-        var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, TimeSpan.Zero, cancellationToken, activity: activity).ConfigureAwait(false);
         if (held is null)
         {
-            log.Verbose($"[{pair.Name}] Waiting up to {lockTimeout.TotalSeconds:0} s for the run that holds the pair");
-            held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, lockTimeout, cancellationToken).ConfigureAwait(false);
+            log.Verbose($"[{pair.Name}] Pair is {PairLock.DescribeHolder(pair.CachePath, pair.Name)}; waiting up to {lockTimeout.TotalSeconds:0} s");
+            held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, lockTimeout, cancellationToken, activity: activity).ConfigureAwait(false);
         }
         if (held is null)
         {
             var by = PairLock.DescribeHolder(pair.CachePath, pair.Name);
             throw new RefChangeException(RefChangeFailure.PairBusy,
-                $"Pair '{pair.Name}' is held by {by} ({PairLock.PathFor(pair.CachePath, pair.Name)}); nothing was changed. Try again when it is done.");
+                $"Pair '{pair.Name}' is {by} ({PairLock.PathFor(pair.CachePath, pair.Name)}); nothing was changed. Try again when it is done.");
         }
         MirrorCache? cache = null;
         try

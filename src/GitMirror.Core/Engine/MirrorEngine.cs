@@ -3,6 +3,7 @@ using GitMirror.Core.Apply;
 using GitMirror.Core.Lfs;
 using GitMirror.Core.Observe;
 using GitMirror.Core.Plan;
+using GitMirror.Core.Unattended;
 
 namespace GitMirror.Core.Engine;
 
@@ -23,7 +24,7 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
     /// </summary>
     public async Task<SyncPlan> CompareAsync(MirrorPair pair, CancellationToken cancellationToken)
     {
-        using var held = await LockedPair.OpenAsync(pair, log, LockedPair.DefaultLockTimeout, cancellationToken, retry).ConfigureAwait(false);
+        using var held = await LockedPair.OpenAsync(pair, log, LockedPair.DefaultLockTimeout, cancellationToken, retry, PairLockActivity.Comparing).ConfigureAwait(false);
         var plan = held.Plan;
         var comparisons = await LfsInspector.InspectAsync(pair, held.Cache, plan.Comparisons, log, cancellationToken).ConfigureAwait(false);
         return ReferenceEquals(comparisons, plan.Comparisons) ? plan

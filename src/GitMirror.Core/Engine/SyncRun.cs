@@ -14,6 +14,12 @@ public sealed record SyncRunOptions
     /// <summary>How long to wait for another run's lock on a pair before reporting it Skipped.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// How long, at least, to wait for a holder that only reads the pair (Compare-MirrorRef, done in
+    /// seconds) before reporting the pair Skipped; LockTimeout applies when it is longer.
+    /// </summary>
+    public TimeSpan ReadOnlyHolderWait { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>A lock held longer than this is reported as an error, not a routine overlap.</summary>
     public TimeSpan StaleLockAge { get; init; } = TimeSpan.FromHours(1);
 
@@ -117,7 +123,7 @@ public sealed class SyncRun
         PairLock? held;
         try
         {
-            held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, _options.LockTimeout, cancellationToken).ConfigureAwait(false);
+            held = await AcquireAsync(pair, cancellationToken).ConfigureAwait(false);
         }
         catch (Config.MirrorCacheUntrustedException e)
         {
@@ -149,7 +155,7 @@ public sealed class SyncRun
                     Failure = new TimeoutException("stale lock"),
                 });
             }
-            var why = $"'{pair.Name}' is being synced by {by}; skipped (-LockTimeoutSec waits longer)";
+            var why = $"'{pair.Name}' is {PairLock.Describe(holder)}; skipped (-LockTimeoutSec waits longer)";
             return Record(new SyncOutcome
             {
                 Result = new MirrorSyncResult { Pair = pair, Status = MirrorSyncStatus.Skipped, Error = why, StartTime = DateTimeOffset.UtcNow },
@@ -163,6 +169,25 @@ public sealed class SyncRun
             _breaker.Observe(host, failure);
         }
         return Record(Redacted(outcome));
+    }
+
+    /// <summary>
+    /// The pair's lock, waiting up to LockTimeout; when the holder only reads (Compare-MirrorRef), up
+    /// to ReadOnlyHolderWait at least, since it will be done in seconds. Null when it stayed busy.
+    /// </summary>
+    private async Task<PairLock?> AcquireAsync(MirrorPair pair, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        var held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, _options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        while (held is null && PairLock.ReadHolder(pair.CachePath, pair.Name) is { ReadOnly: true } reader
+            && waited.Elapsed < _options.ReadOnlyHolderWait)
+        {
+            _log.Verbose($"[{pair.Name}] Pair is {PairLock.Describe(reader)}; waiting up to {_options.ReadOnlyHolderWait.TotalSeconds:0} s");
+            // Short steps: the next holder may be a sync, which is not waited for beyond LockTimeout.
+            var step = TimeSpan.FromMilliseconds(Math.Min(1000, (_options.ReadOnlyHolderWait - waited.Elapsed).TotalMilliseconds));
+            held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, step, cancellationToken).ConfigureAwait(false);
+        }
+        return held;
     }
 
     /// <summary>Writes the metrics (every configured pair, from the recorded status) when asked to.</summary>

@@ -34,9 +34,13 @@ public static class SyncPlanner
     {
         var comparisons = new List<MirrorRefComparison>();
         var pushes = new List<PlannedPush>();
-        foreach (var item in observed.Where(o => MirrorRefNames.IsMirrored(o.Ref)).OrderBy(o => o.Ref, StringComparer.Ordinal))
+        var mirrored = observed.Where(o => MirrorRefNames.IsMirrored(o.Ref)).OrderBy(o => o.Ref, StringComparer.Ordinal).ToList();
+        var conflicts = RefConflicts.Find(mirrored);
+        foreach (var item in mirrored)
         {
-            var status = Classify(item);
+            // A ref the other side cannot take is left alone, as a diverged one is: a person decides.
+            var conflictsWith = conflicts.GetValueOrDefault(item.Ref);
+            var status = conflictsWith is null ? Classify(item) : MirrorRefStatus.Conflict;
             var diverged = status == MirrorRefStatus.Diverged && item.History is not null;
             comparisons.Add(new MirrorRefComparison
             {
@@ -48,6 +52,7 @@ public static class SyncPlanner
                 MergeBase = diverged ? item.History!.MergeBase : null,
                 GitHubAheadBy = diverged ? item.History!.GitHubAheadBy : null,
                 GitLabAheadBy = diverged ? item.History!.GitLabAheadBy : null,
+                ConflictsWith = conflictsWith ?? [],
             });
             switch (status)
             {

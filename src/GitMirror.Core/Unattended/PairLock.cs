@@ -38,8 +38,9 @@ public sealed class PairLock : IDisposable
     /// handle (dispose to release), or null when another process held it all along; then
     /// <see cref="ReadHolder"/> tells who and since when.
     /// </summary>
+    /// <param name="activity">What the caller will do with the pair; others waiting for it read it.</param>
     public static async Task<PairLock?> TryAcquireAsync(string cacheDir, string pairName, TimeSpan timeout,
-        CancellationToken cancellationToken = default, TimeProvider? time = null)
+        CancellationToken cancellationToken = default, TimeProvider? time = null, PairLockActivity activity = PairLockActivity.Syncing)
     {
         time ??= TimeProvider.System;
         var path = PathFor(cacheDir, pairName);
@@ -51,7 +52,7 @@ public sealed class PairLock : IDisposable
             .ConfigureAwait(false);
         if (stream is null) return null;
 
-        var holder = PairLockHolder.Current(time);
+        var holder = PairLockHolder.Current(time, activity);
         try
         {
             var json = holder.ToJson();
@@ -87,9 +88,11 @@ public sealed class PairLock : IDisposable
         }
     }
 
-    /// <summary>"process 123 on host since …", or "another run" when the holder is unknown: for messages.</summary>
-    public static string DescribeHolder(string cacheDir, string pairName) =>
-        ReadHolder(cacheDir, pairName)?.ToString() ?? "another run";
+    /// <summary>"being synced by process 123 on host since …", or "held by another run" when the holder is unknown: for messages.</summary>
+    public static string DescribeHolder(string cacheDir, string pairName) => Describe(ReadHolder(cacheDir, pairName));
+
+    /// <inheritdoc cref="DescribeHolder"/>
+    public static string Describe(PairLockHolder? holder) => holder is null ? "held by another run" : $"being {holder.Doing} by {holder}";
 
     private static string HolderPathOf(string lockPath) => lockPath + ".holder.json";
 

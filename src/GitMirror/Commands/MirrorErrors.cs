@@ -9,21 +9,35 @@ internal static class MirrorErrors
 {
     public static ErrorRecord Diverged(MirrorRefComparison comparison)
     {
-        var detail = comparison.Kind == MirrorRefKind.Tag
+        var detail = comparison.Status == MirrorRefStatus.Conflict
+            ? ConflictDetail(comparison)
+            : comparison.Kind == MirrorRefKind.Tag
             ? $"tag points at {Short(comparison.GitHubSha)} on GitHub and {Short(comparison.GitLabSha)} on GitLab; tags never move"
             : comparison.MergeBase is null && comparison.GitHubAheadBy is null
                 ? $"GitHub has {Short(comparison.GitHubSha)}, GitLab has {Short(comparison.GitLabSha)}"
                 : $"GitHub is {comparison.GitHubAheadBy} and GitLab {comparison.GitLabAheadBy} commits beyond {(comparison.MergeBase is null ? "no common commit" : "merge base " + Short(comparison.MergeBase))}";
         var action = comparison.Pair.OnDivergence == MirrorDivergencePolicy.HaltPair ? "the pair was halted" : "the ref was skipped";
+        var what = comparison.Status == MirrorRefStatus.Conflict ? "conflicts" : "diverged";
+        var message = $"Pair '{comparison.PairName}': {comparison.Ref} {what} ({detail}); {action}.";
+        var recommended = comparison.Status == MirrorRefStatus.Conflict
+            ? $"Keep one side's refs: Compare-MirrorRef -Name '{comparison.PairName}' -Ref '{comparison.Ref}' | Repair-MirrorDivergence -Prefer GitHub (or GitLab); the other side's conflicting refs are backed up, then removed. Or delete one name on its side: Remove-MirrorRef -Name '{comparison.PairName}' -Ref '{comparison.Ref}'."
+            : $"Choose a winner: Compare-MirrorRef -Name '{comparison.PairName}' -Ref '{comparison.Ref}' | Repair-MirrorDivergence -Prefer GitHub (or GitLab). The loser is backed up.";
         return new ErrorRecord(
-            new InvalidOperationException($"Pair '{comparison.PairName}': {comparison.Ref} diverged ({detail}); {action}."),
+            new InvalidOperationException(message),
             "MirrorRefDiverged", ErrorCategory.InvalidData, comparison)
         {
-            ErrorDetails = new ErrorDetails($"Pair '{comparison.PairName}': {comparison.Ref} diverged ({detail}); {action}.")
-            {
-                RecommendedAction = $"Choose a winner: Compare-MirrorRef -Name '{comparison.PairName}' -Ref '{comparison.Ref}' | Repair-MirrorDivergence -Prefer GitHub (or GitLab). The loser is backed up.",
-            },
+            ErrorDetails = new ErrorDetails(message) { RecommendedAction = recommended },
         };
+    }
+
+    /// <summary>"only on GitHub; GitLab has refs/heads/x/y in its way, and a side cannot hold both names".</summary>
+    private static string ConflictDetail(MirrorRefComparison comparison)
+    {
+        var (here, there) = comparison.GitHubSha is not null ? ("GitHub", "GitLab") : ("GitLab", "GitHub");
+        var caseOnly = comparison.ConflictsWith.Any(o => string.Equals(o, comparison.Ref, StringComparison.OrdinalIgnoreCase));
+        return $"only on {here}; {there} has {string.Join(", ", comparison.ConflictsWith)} in its way" +
+            (caseOnly ? ", a name differing only by case, which case-insensitive servers and clients cannot hold beside it"
+                : ", and a ref cannot also be a folder of refs");
     }
 
     public static ErrorRecord PairFailed(MirrorSyncResult result, Exception? failure)

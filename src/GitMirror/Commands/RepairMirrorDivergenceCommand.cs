@@ -87,7 +87,9 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
                 {
                     var outcomes = await repairer.RepairAsync(pair, requests, Prefer, step => ShouldProcessFromWorker(
                         $"{step.Loser} ({pair.PathOf(step.Loser)}) of pair '{pair.Name}'",
-                        $"Replace {step.Comparison.Ref} {Core.Plan.PlannedPush.Short(step.OldSha)} with {step.Winner}'s {Core.Plan.PlannedPush.Short(step.NewSha)}, after backing up {Core.Plan.PlannedPush.Short(step.OldSha)} to {step.BackupRef}",
+                        step.Conflict is { } conflict
+                            ? $"Resolve the conflict of {step.Comparison.Ref} in {step.Winner}'s favour: {conflict}"
+                            : $"Replace {step.Comparison.Ref} {Core.Plan.PlannedPush.Short(step.OldSha!)} with {step.Winner}'s {Core.Plan.PlannedPush.Short(step.NewSha!)}, after backing up {Core.Plan.PlannedPush.Short(step.OldSha!)} to {step.BackupRef}",
                         Force), token).ConfigureAwait(false);
                     OnPipelineThread(() => Report(pair, outcomes));
                 }
@@ -119,7 +121,7 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
                 // The target is the ref as the caller gave it: the piped comparison, else the fresh one, else the name.
                 WriteError(MirrorErrors.RefChange(error, (object?)outcome.Request.Seen ?? (object?)outcome.Current ?? outcome.Request.Ref, recommended));
             }
-            if (outcome.Result is { } result) WriteObject(result);
+            foreach (var result in outcome.Results) WriteObject(result);
         }
     }
 }

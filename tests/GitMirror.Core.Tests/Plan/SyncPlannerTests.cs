@@ -116,4 +116,79 @@ public class SyncPlannerTests
         Assert.Empty(plan.Pushes);
         Assert.False(plan.Halted);
     }
+
+    public static TheoryData<string, string[], string> Conflicts => new()
+    {
+        // refs as "name:sides" (H = GitHub only, L = GitLab only, B = both) → conflicting refs ("a<b" = a conflicts with b), or "" for none
+        { "x vs x/y", ["refs/heads/x:H", "refs/heads/x/y:L"], "refs/heads/x<refs/heads/x/y refs/heads/x/y<refs/heads/x" },
+        { "x/y vs x, reversed sides", ["refs/heads/x:L", "refs/heads/x/y:H"], "refs/heads/x<refs/heads/x/y refs/heads/x/y<refs/heads/x" },
+        { "deep folder", ["refs/heads/a:H", "refs/heads/a/b/c:L"], "refs/heads/a<refs/heads/a/b/c refs/heads/a/b/c<refs/heads/a" },
+        { "one name against two below it", ["refs/heads/x:H", "refs/heads/x/y:L", "refs/heads/x/z:L"],
+            "refs/heads/x<refs/heads/x/y,refs/heads/x/z refs/heads/x/y<refs/heads/x refs/heads/x/z<refs/heads/x" },
+        { "tags too", ["refs/tags/v1:H", "refs/tags/v1/rc:L"], "refs/tags/v1<refs/tags/v1/rc refs/tags/v1/rc<refs/tags/v1" },
+        { "case only", ["refs/heads/Foo:H", "refs/heads/foo:L"], "refs/heads/Foo<refs/heads/foo refs/heads/foo<refs/heads/Foo" },
+        { "case and folder", ["refs/heads/X:H", "refs/heads/x/y:L"], "refs/heads/X<refs/heads/x/y refs/heads/x/y<refs/heads/X" },
+        // Not conflicts:
+        { "same side holds both", ["refs/heads/x:H", "refs/heads/x/y:H"], "" },
+        { "a side holding both cases shows they coexist", ["refs/heads/Foo:H", "refs/heads/foo:B"], "" },
+        { "prefix without a slash", ["refs/heads/x:H", "refs/heads/xy:L"], "" },
+        { "branch and tag of one name", ["refs/heads/x:H", "refs/tags/x/y:L"], "" },
+        { "siblings", ["refs/heads/x/a:H", "refs/heads/x/b:L"], "" },
+        { "in sync", ["refs/heads/x:B", "refs/heads/x/y:B"], "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Conflicts))]
+    public void Refs_that_cannot_coexist_across_the_sides_are_conflicts(string why, string[] refs, string expected)
+    {
+        var observed = refs.Select(r => r.Split(':')).Select(r => new ObservedRef(r[0],
+            r[1] is "H" or "B" ? A : null, r[1] is "L" or "B" ? A : null)).ToList();
+
+        var plan = SyncPlanner.Plan(Pair(), observed);
+
+        var found = string.Join(' ', plan.Comparisons.Where(c => c.ConflictsWith.Length > 0).Select(c => $"{c.Ref}<{string.Join(',', c.ConflictsWith)}"));
+        Assert.True(expected == found, $"{why}: expected '{expected}', planned '{found}'");
+        foreach (var comparison in plan.Comparisons)
+        {
+            var conflict = comparison.ConflictsWith.Length > 0;
+            Assert.Equal(conflict, comparison.Status == MirrorRefStatus.Conflict);
+            if (conflict) Assert.True(comparison.Diverged, why);
+            // A conflicting ref is never pushed; the others are planned as usual.
+            Assert.Equal(!conflict && comparison.Status is MirrorRefStatus.GitHubOnly or MirrorRefStatus.GitLabOnly,
+                plan.Pushes.Any(p => p.Ref == comparison.Ref));
+        }
+    }
+
+    [Theory]
+    [InlineData(MirrorDivergencePolicy.HaltPair, true, 0)]
+    [InlineData(MirrorDivergencePolicy.SkipRef, false, 1)]
+    public void A_conflict_halts_the_pair_or_is_skipped_like_a_divergence(MirrorDivergencePolicy policy, bool halted, int pushes)
+    {
+        var plan = SyncPlanner.Plan(Pair(policy),
+        [
+            new ObservedRef("refs/heads/x", A, null),
+            new ObservedRef("refs/heads/x/y", null, B),
+            new ObservedRef("refs/heads/main", A, null),
+        ]);
+
+        Assert.Equal(halted, plan.Halted);
+        Assert.Equal(pushes, plan.Pushes.Count);
+        Assert.Equal(["refs/heads/x", "refs/heads/x/y"], plan.Diverged.Select(d => d.Ref));
+        Assert.All(plan.Diverged, d => Assert.Equal(MirrorRefStatus.Conflict, d.Status));
+    }
+
+    [Fact]
+    public void Finding_conflicts_in_a_first_sync_of_many_refs_is_linear()
+    {
+        // 20,000 refs on one side and 20,000 on the other, with one conflict: a quadratic search would take minutes.
+        var observed = Enumerable.Range(0, 20_000).Select(i => new ObservedRef($"refs/heads/gh/{i}", A, null))
+            .Concat(Enumerable.Range(0, 20_000).Select(i => new ObservedRef($"refs/heads/gl/{i}", null, B)))
+            .Append(new ObservedRef("refs/heads/gh", null, B))
+            .ToList();
+
+        var conflicts = RefConflicts.Find(observed);
+
+        Assert.Equal(20_001, conflicts.Count);
+        Assert.Equal(20_000, conflicts["refs/heads/gh"].Length);
+    }
 }
