@@ -120,7 +120,7 @@ public sealed class ReliabilityScenarioTests : IDisposable
 
         var outcome = await Sync();
 
-        Assert.True(outcome.Result.Status is MirrorSyncStatus.Failed or MirrorSyncStatus.Synced, outcome.Result.Error);
+        Assert.True(outcome.Result.Status is MirrorSyncStatus.Failed or MirrorSyncStatus.Synced, $"{outcome.Result.Status}: {outcome.Result.Error}");
         if (outcome.Result.Status == MirrorSyncStatus.Failed) Assert.False(string.IsNullOrWhiteSpace(outcome.Result.Error));
         else Assert.Equal(Refs(github), Refs(gitlab));
         Assert.Equal(githubBefore, Refs(github));
