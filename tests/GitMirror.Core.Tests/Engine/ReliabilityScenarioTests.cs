@@ -60,7 +60,7 @@ public sealed class ReliabilityScenarioTests : IDisposable
         Assert.Equal(MirrorSyncStatus.Failed, outcome.Result.Status);
         Assert.Contains("refs/heads/main", outcome.Result.Error);
         // The server's own words reach the user once pushes go through the git CLI (libgit2 says "hook declined").
-        if (AfterXfer.Enabled) Assert.Contains("GH013", outcome.Result.Error);
+        Assert.Contains("GH013", outcome.Result.Error);
         Assert.Contains(outcome.Result.Updates, u => u.Ref == "refs/heads/feature" && u.Succeeded);
         Assert.Equal(github.TipOrNull("feature"), gitlab.TipOrNull("feature"));
         Assert.Equal(main, gitlab.TipOrNull("main"));
