@@ -73,6 +73,42 @@ public sealed class LargeBenchmark : IDisposable
         return 0;
     }
 
+    /// <summary>
+    /// `large --profile`: where an increment's time goes. The 10k repository is mirrored untimed, then each
+    /// run adds one commit and syncs in-process with a time-stamped verbose log, then runs the CLI's delta.
+    /// </summary>
+    public static int Profile(LargeOptions options)
+    {
+        var medium = LargeRepository.Ensure(options.DataDirectory, RepositoryShape.Medium, Console.Out);
+        using var bench = new LargeBenchmark(options);
+        const string name = "large-10k";
+        bench.AddSource(name, medium);
+        bench.WriteConfig("profile.yaml", "cache-profile", [name]);
+        var pair = ConfigLoader.Load(Path.Combine(bench._work, "profile.yaml")).Pairs.Single();
+        EngineSync(pair, MirrorSyncStatus.Synced);
+        bench.CliInitial(name);
+        var clock = Stopwatch.StartNew();
+        var log = new TimedLog(clock);
+        for (var run = 0; run < options.Runs; run++)
+        {
+            bench.AddCommit(bench.Source(name));
+            clock.Restart();
+            var outcome = new MirrorEngine(log).SyncAsync(pair, _ => true, CancellationToken.None).GetAwaiter().GetResult();
+            Console.WriteLine($"{clock.Elapsed.TotalMilliseconds,7:0} ms  engine done: {outcome.Result.Status} {outcome.Result.Error}");
+            var fetch = bench.GitMeasured(bench.Clone(name), "fetch", "--quiet", bench._server.UrlOf("github/org/" + name), "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*");
+            var push = bench.GitMeasured(bench.Clone(name), "push", "--quiet", bench._server.UrlOf("gitlab/group/cli-" + name), "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*");
+            Console.WriteLine($"git CLI: fetch {fetch.Seconds * 1000:0} ms, push {push.Seconds * 1000:0} ms");
+        }
+        return 0;
+    }
+
+    private sealed class TimedLog(Stopwatch clock) : IMirrorLog
+    {
+        public void Verbose(string message) => Console.WriteLine($"{clock.Elapsed.TotalMilliseconds,7:0} ms  {message}");
+
+        public void Warning(string message) => Verbose("WARNING: " + message);
+    }
+
     private void InitialAndIncremental(string large, string medium)
     {
 

@@ -22,6 +22,7 @@ const string Token = "bench-token-0123456789";
 if (args.Length > 0 && args[0] == "large")
 {
     if (args.Contains("--help")) { Console.WriteLine(LargeOptions.Usage); return 0; }
+    if (args.Contains("--profile")) return LargeBenchmark.Profile(LargeOptions.Parse([.. args[1..].Where(a => a != "--profile")]));
     return LargeBenchmark.RunProfile(LargeOptions.Parse(args[1..]));
 }
 if (args.Length > 0 && args[0] == "generate")

@@ -85,16 +85,24 @@ public sealed class MirrorCache : IDisposable
     /// since it was listed is left out; a stale copy in the cache that blocks a ref's name is dropped:
     /// whatever the cache holds never fails a sync.
     /// </summary>
-    public async Task FetchAsync(RemoteEndpoint endpoint, IEnumerable<string> refNames, CancellationToken cancellationToken)
+    /// <param name="haves">
+    /// Objects the cache holds that the side's new refs likely build on (the refs' previous values, the other
+    /// side's values): offered to the server besides every ref of the cache. The copies about to be fetched
+    /// again were dropped by <see cref="Forget"/>, so without them the server would send all history since
+    /// the nearest other ref (thousands of objects for one new commit).
+    /// </param>
+    public async Task FetchAsync(RemoteEndpoint endpoint, IEnumerable<string> refNames, CancellationToken cancellationToken,
+        IEnumerable<string>? haves = null)
     {
         var wanted = new List<string>(refNames);
         var clearedNamespace = false;
+        var negotiation = NegotiationTips(haves);
         while (wanted.Count > 0)
         {
             var refspecs = string.Concat(wanted.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}\n"));
             var result = await endpoint.RunGitAsync(Path,
                 ["fetch", "--progress", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
-                 "--no-show-forced-updates", "--no-recurse-submodules", "--stdin"],
+                 "--no-show-forced-updates", "--no-recurse-submodules", .. negotiation, "--stdin"],
                 [], refspecs, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
@@ -125,6 +133,20 @@ public sealed class MirrorCache : IDisposable
         }
     }
 
+    /// <summary>Haves offered in a fetch's negotiation beyond the cache's refs; bounded so the command line stays short.</summary>
+    internal const int MaxNegotiationTips = 256;
+
+    /// <summary>
+    /// git fetch's --negotiation-tip options: every ref of the cache, plus the given objects the cache holds.
+    /// None at all (git's default: every ref) when there are no such objects.
+    /// </summary>
+    private List<string> NegotiationTips(IEnumerable<string>? haves)
+    {
+        var tips = (haves ?? []).Distinct(StringComparer.Ordinal).Where(Contains).Take(MaxNegotiationTips).ToList();
+        if (tips.Count == 0) return [];
+        return ["--negotiation-tip=refs/*", .. tips.Select(t => "--negotiation-tip=" + t)];
+    }
+
     /// <summary>Drops every cached copy of a side's refs (the objects stay).</summary>
     private void ForgetAll(MirrorSide side)
     {
@@ -142,15 +164,19 @@ public sealed class MirrorCache : IDisposable
     /// (refs/mirror/github/heads/x left over from a removed branch x stops x/y from being fetched).
     /// The objects stay in the cache; only the names go.
     /// </summary>
-    public void Forget(MirrorSide side, IReadOnlyDictionary<string, string> listed, IEnumerable<string> refetch)
+    /// <returns>The values of the dropped copies of <paramref name="refetch"/>: good haves for fetching them again.</returns>
+    public IReadOnlyList<string> Forget(MirrorSide side, IReadOnlyDictionary<string, string> listed, IEnumerable<string> refetch)
     {
         var prefix = $"refs/mirror/{RemoteName(side)}/";
         var again = new HashSet<string>(refetch, StringComparer.Ordinal);
+        var previous = new List<string>();
         foreach (var local in Repository.Refs.Where(r => r.CanonicalName.StartsWith(prefix, StringComparison.Ordinal)).ToList())
         {
             var name = "refs/" + local.CanonicalName[prefix.Length..];
+            if (again.Contains(name) && local.TargetIdentifier is { } value) previous.Add(value);
             if (!listed.ContainsKey(name) || again.Contains(name)) Repository.Refs.Remove(local);
         }
+        return previous;
     }
 
 

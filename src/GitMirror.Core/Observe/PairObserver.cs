@@ -29,13 +29,15 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
                 .Where(r => !(other.TryGetValue(r.Key, out var sha) && sha == r.Value) && !cache.Contains(r.Value))
                 .Select(r => r.Key)
                 .ToList();
-            cache.Forget(endpoint.Side, refs, needed);
+            var previous = cache.Forget(endpoint.Side, refs, needed);
             if (needed.Count == 0) continue;
+            // What the new values most likely build on: the refs' last values here, and the other side's values.
+            var haves = previous.Concat(needed.Select(n => other.GetValueOrDefault(n)).OfType<string>()).ToList();
 
             log.Verbose($"[{pair.Name}] Fetching {needed.Count} refs from {endpoint.Description}");
             await WithRetry(endpoint, async ct =>
             {
-                await cache.FetchAsync(endpoint, needed, ct).ConfigureAwait(false);
+                await cache.FetchAsync(endpoint, needed, ct, haves).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
 
