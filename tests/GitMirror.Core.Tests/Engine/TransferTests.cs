@@ -377,4 +377,26 @@ public sealed class TransferTests : IDisposable
         Assert.All(pushes, p => Assert.True(p.RequestBytes < 1 << 20, $"a push of {p.RequestBytes} bytes"));
         Assert.Equal(new MirrorRefUpdate[0].Length, outcome.Result.Updates.Count(u => !u.Succeeded));
     }
+
+    [Fact]
+    public async Task One_new_commit_fetches_only_that_commit_into_the_cache_not_the_history_since_another_ref()
+    {
+        // The cached copy of main is dropped before it is fetched again; its old value must still be offered
+        // as a have, or the server sends everything since the nearest other ref (here: the whole history).
+        var (github, _) = World.AddPair("app");
+        var root = github.Commit("main");
+        github.Commit("old", from: root);
+        github.Commits(30);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        var cache = Directory.GetDirectories(Path.Combine(Pair().CachePath, "repos")).Single();
+        var before = Directory.GetFiles(Path.Combine(cache, "objects", "pack"), "*.idx").ToHashSet();
+
+        github.Commit("main");
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+
+        var fetched = Directory.GetFiles(Path.Combine(cache, "objects", "pack"), "*.idx").Where(f => !before.Contains(f))
+            .Sum(f => Git.Run(cache, "verify-pack", "-v", f).Split('\n').Count(l => l.Contains(" commit ") || l.Contains(" tree ") || l.Contains(" blob ")));
+        // The commit, its tree, its new file, and the delta bases git adds to complete a thin pack; the history is ~90.
+        Assert.InRange(fetched, 1, 6);
+    }
 }
