@@ -407,6 +407,7 @@ public sealed record LargeOptions(string DataDirectory, string Host, int Runs, i
           --huge-push[=MB]   also push a repository of MB megabytes (default 3072): slow, opt-in
           --only 1,2,3,5     run only these sections (1 and 2 run together; 4 is --huge-push)
           --keep             keep the work directory
+          --profile          instead: where one increment's time goes (10k repository, time-stamped engine steps, --runs times)
         """;
 
     public static LargeOptions Parse(string[] args)
