@@ -4,38 +4,67 @@ using GitMirror.Core.Forges.GitLab;
 namespace GitMirror.Core.Bootstrap;
 
 /// <summary>
-/// The names and values the CI templates read (ci-templates/*.yml): each platform gets the other's
-/// token as a secret, the other's repository and base URL, and its own bot's name for the loop filter.
+/// The names and values the CI templates read (ci-templates/*.yml): each platform gets the private
+/// half of a write deploy key for its twin as a secret, the twin's repository, base URL and SSH URL,
+/// and its own bot's name for the loop filter. The bots' tokens are never stored in CI.
 /// </summary>
 public static partial class MirrorCiVariables
 {
-    /// <summary>GitHub Actions secret: the GitLab bot's token.</summary>
-    public const string GitHubSecretName = "GITLAB_TOKEN";
+    /// <summary>GitHub Actions secret: the private key of the deploy key registered on the GitLab twin.</summary>
+    public const string GitHubSecretName = "GITLAB_DEPLOY_KEY";
 
-    /// <summary>GitLab CI/CD variable (masked): the GitHub bot's token.</summary>
-    public const string GitLabTokenVariable = "GITHUB_TOKEN";
+    /// <summary>GitLab CI/CD variable (masked and hidden): the private key of the deploy key registered on the GitHub twin.</summary>
+    public const string GitLabKeyVariable = "GITHUB_DEPLOY_KEY";
+
+    /// <summary>What the first release stored instead (the bots' whole tokens); bootstrap deletes them.</summary>
+    public const string LegacyGitHubTokenSecret = "GITLAB_TOKEN";
+
+    /// <inheritdoc cref="LegacyGitHubTokenSecret"/>
+    public const string LegacyGitLabTokenVariable = "GITHUB_TOKEN";
 
     public const string BotUser = "MIRROR_BOT_USER";
 
-    /// <summary>GitHub Actions variables: GITLAB_REPO, GITLAB_URL, MIRROR_BOT_USER.</summary>
-    public static IReadOnlyList<(string Name, string Value)> ForGitHub(MirrorPair pair, string gitHubBotUser) =>
+    /// <summary>Optional, set by the operator on either side: known_hosts lines for SSH hosts other than github.com and gitlab.com.</summary>
+    public const string KnownHosts = "MIRROR_SSH_KNOWN_HOSTS";
+
+    /// <summary>Deploy key titles start with this; what follows names the CI that holds the private half.</summary>
+    public const string DeployKeyTitlePrefix = "gitmirror CI push from ";
+
+    /// <summary>The title prefix of the deploy key on <paramref name="twin"/> whose private half the other side's CI holds.</summary>
+    public static string DeployKeyTitle(MirrorPair pair, MirrorSide twin) =>
+        DeployKeyTitlePrefix + (twin == MirrorSide.GitHub ? $"GitLab {pair.GitLab}" : $"GitHub {pair.GitHub}");
+
+    /// <summary>GitHub Actions variables: GITLAB_REPO, GITLAB_URL, GITLAB_SSH_URL, MIRROR_BOT_USER.</summary>
+    public static IReadOnlyList<(string Name, string Value)> ForGitHub(MirrorPair pair, string gitHubBotUser, string? gitLabSshUrl = null) =>
     [
         ("GITLAB_REPO", pair.GitLab),
         ("GITLAB_URL", BaseUrl(pair.GitLabUrl, pair.GitLab)),
+        ("GITLAB_SSH_URL", gitLabSshUrl ?? DefaultSshUrl(pair.GitLabUrl, pair.GitLab)),
         (BotUser, gitHubBotUser),
     ];
 
-    /// <summary>GitLab CI/CD variables besides the token: GITHUB_REPO, GITHUB_URL, MIRROR_BOT_USER.</summary>
-    public static IReadOnlyList<(string Name, string Value)> ForGitLab(MirrorPair pair, string gitLabBotUser) =>
+    /// <summary>GitLab CI/CD variables besides the key: GITHUB_REPO, GITHUB_URL, GITHUB_SSH_URL, MIRROR_BOT_USER.</summary>
+    public static IReadOnlyList<(string Name, string Value)> ForGitLab(MirrorPair pair, string gitLabBotUser, string? gitHubSshUrl = null) =>
     [
         ("GITHUB_REPO", pair.GitHub),
         ("GITHUB_URL", BaseUrl(pair.GitHubUrl, pair.GitHub)),
+        ("GITHUB_SSH_URL", gitHubSshUrl ?? DefaultSshUrl(pair.GitHubUrl, pair.GitHub)),
         (BotUser, gitLabBotUser),
     ];
 
-    /// <summary>The GitLab variable holding the GitHub token: masked; protected only when asked; raw (no $ expansion).</summary>
-    public static GitLabVariable GitLabToken(string gitHubToken, bool protect) =>
-        new(GitLabTokenVariable, gitHubToken, Masked: true, Protected: protect, Raw: true, Hidden: true);
+    /// <summary>
+    /// The GitLab variable holding the GitHub deploy key's private half: masked and hidden; protected
+    /// only when asked (it then reaches only pipelines of protected refs); raw (no $ expansion).
+    /// </summary>
+    public static GitLabVariable GitLabDeployKey(DeployKeyPair key, bool protect) =>
+        new(GitLabKeyVariable, key.SecretValue, Masked: true, Protected: protect, Raw: true, Hidden: true);
+
+    /// <summary>
+    /// <c>git@HOST:path.git</c> for a forge whose API did not say (the repository does not exist yet):
+    /// what github.com and gitlab.com answer for ssh_url / ssh_url_to_repo.
+    /// </summary>
+    public static string DefaultSshUrl(string cloneUrl, string path) =>
+        Uri.TryCreate(cloneUrl, UriKind.Absolute, out var uri) && uri.Host.Length > 0 ? $"git@{uri.Host}:{path}.git" : $"git@localhost:{path}.git";
 
     /// <summary>
     /// GitLab's rule for masked values: one line, at least 8 characters, only

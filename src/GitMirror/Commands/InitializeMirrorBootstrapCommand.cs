@@ -5,8 +5,9 @@ using GitMirror.Core.Forges;
 namespace GitMirror.Commands;
 
 /// <summary>
-/// Sets pairs up for CI mirroring: creates missing repositories, stores each bot's token as the
-/// other platform's CI secret, sets the CI variables and installs the CI files. Emits one
+/// Sets pairs up for CI mirroring: creates missing repositories, gives each side's CI a write deploy
+/// key for its twin only (the bots' tokens never go to CI), sets the CI variables and installs the
+/// CI files. Emits one
 /// MirrorBootstrapResult per pair; a pair's failure is an error record and the next pair goes on.
 /// </summary>
 [Cmdlet(VerbsData.Initialize, "MirrorBootstrap", DefaultParameterSetName = AllSet, SupportsShouldProcess = true)]
@@ -28,9 +29,16 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
     [ValidateNotNullOrEmpty]
     public string? GitLabBotUser { get; set; }
 
-    /// <summary>Store GitLab's GITHUB_TOKEN as a protected variable (only protected branches' pipelines see it).</summary>
+    /// <summary>Store GitLab's GITHUB_DEPLOY_KEY as a protected variable (only protected branches' pipelines see it).</summary>
     [Parameter]
     public SwitchParameter ProtectVariables { get; set; }
+
+    /// <summary>
+    /// Replace the CI deploy keys even where they are in place: a new key is added on each twin, the
+    /// CI secret set to it, then the old key deleted. Without it, keys in place are kept.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter RotateCredentials { get; set; }
 
     /// <summary>
     /// Ci (default): CI secrets, variables and files. Webhook: a push webhook on both sides to the
@@ -55,6 +63,7 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
             GitLabBotUser = webhook ? GitLabBotUser ?? "" : BotUser(GitLabBotUser, "MIRROR_BOT_USER_GITLAB", nameof(GitLabBotUser)),
             Visibility = Enum.Parse<MirrorRepositoryVisibility>(Visibility, ignoreCase: true),
             ProtectVariables = ProtectVariables,
+            RotateCredentials = RotateCredentials,
             Trigger = trigger,
             ServiceUrl = webhook ? CheckedServiceUrl() : null,
             WebhookSecret = webhook ? WebhookSecret() : null,
