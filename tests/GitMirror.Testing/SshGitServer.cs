@@ -72,7 +72,7 @@ public sealed class SshGitServer : IDisposable
         var hostKey = string.Join(' ', File.ReadAllText(hostKeyFile + ".pub").Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(2));
         var gate = Path.Combine(state, "gate.sh");
         File.WriteAllText(gate, Gate.ReplaceLineEndings("\n"));
-        File.SetUnixFileMode(gate, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(gate, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var authorizedKeys = Path.Combine(state, "authorized_keys");
         File.WriteAllText(authorizedKeys, "");
         // sshd checks for its privilege separation directory even when it cannot use it.

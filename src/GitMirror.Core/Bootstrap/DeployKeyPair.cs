@@ -33,6 +33,30 @@ public sealed class DeployKeyPair
     public static DeployKeyPair Generate(string comment)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pem = key.ExportECPrivateKeyPem();
+        return new DeployKeyPair(PublicLine(key, comment), Convert.ToBase64String(Encoding.ASCII.GetBytes(pem + "\n")));
+    }
+
+    /// <summary>
+    /// The public key (<c>type base64</c>) belonging to a <see cref="SecretValue"/>: which deploy key
+    /// a CI secret opens. Throws <see cref="FormatException"/> for anything else, naming no part of it.
+    /// </summary>
+    public static string PublicKeyFromSecret(string secretValue)
+    {
+        try
+        {
+            using var key = ECDsa.Create();
+            key.ImportFromPem(Encoding.ASCII.GetString(Convert.FromBase64String(secretValue)));
+            return PublicLine(key, "");
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or CryptographicException)
+        {
+            throw new FormatException("not a GitMirror deploy key secret (Base64 of an EC private key PEM)");
+        }
+    }
+
+    private static string PublicLine(ECDsa key, string comment)
+    {
         var point = key.ExportParameters(includePrivateParameters: false).Q;
         var q = new byte[1 + point.X!.Length + point.Y!.Length];
         q[0] = 0x04; // uncompressed point
@@ -43,9 +67,7 @@ public sealed class DeployKeyPair
         WriteString(blob, Encoding.ASCII.GetBytes(KeyType));
         WriteString(blob, Encoding.ASCII.GetBytes("nistp256"));
         WriteString(blob, q);
-        var publicKey = $"{KeyType} {Convert.ToBase64String(blob.ToArray())} {comment}".TrimEnd();
-        var pem = key.ExportECPrivateKeyPem();
-        return new DeployKeyPair(publicKey, Convert.ToBase64String(Encoding.ASCII.GetBytes(pem + "\n")));
+        return $"{KeyType} {Convert.ToBase64String(blob.ToArray())} {comment}".TrimEnd();
     }
 
     /// <summary>The public key without its comment (<c>type base64</c>): how forges compare keys.</summary>
