@@ -75,8 +75,8 @@ public sealed class MirrorBootstrapper
             }
             var bothExist = gitHubRepoExists && project is not null;
             // GitHub's CI pushes to GitLab with a key registered on the GitLab project, and back.
-            await ProvisionCiKeyAsync(run, MirrorSide.GitLab, GitLabKeys(gitLab, project), GitHubSecretStore(gitHub, run.Pair), bothExist, ct).ConfigureAwait(false);
-            await ProvisionCiKeyAsync(run, MirrorSide.GitHub, GitHubKeys(gitHub, run.Pair), GitLabSecretStore(gitLab, project), bothExist, ct).ConfigureAwait(false);
+            await ProvisionCiKeyAsync(run, MirrorSide.GitLab, GitLabKeys(gitLab, project, run.Pair), GitHubSecretStore(gitHub, run.Pair), bothExist, ct).ConfigureAwait(false);
+            await ProvisionCiKeyAsync(run, MirrorSide.GitHub, GitHubKeys(gitHub, run.Pair), GitLabSecretStore(gitLab, project, run.Pair), bothExist, ct).ConfigureAwait(false);
             run.Next(MirrorBootstrapStepKind.Variables, MirrorBootstrapSide.GitHub);
             await SetGitHubVariablesAsync(run, gitHub, gitHubRepoExists, project?.SshUrl, ct).ConfigureAwait(false);
             run.Next(MirrorBootstrapStepKind.Variables, MirrorBootstrapSide.GitLab);
@@ -224,8 +224,8 @@ public sealed class MirrorBootstrapper
             (id, ct) => gitHub.Api.DeleteDeployKeyAsync(owner, name, id, ct));
     }
 
-    private static KeyStore GitLabKeys(GitLabSide gitLab, GitLabProject? project) => new(
-        $"GitLab {project?.PathWithNamespace}",
+    private static KeyStore GitLabKeys(GitLabSide gitLab, GitLabProject? project, MirrorPair pair) => new(
+        $"GitLab {pair.GitLab}",
         async ct => (await gitLab.Api.ListDeployKeysAsync(project!.Id, ct).ConfigureAwait(false))
             .Select(k => new ForgeDeployKey(k.Id, k.Title ?? "", k.Key ?? "", k.CanPush)).ToList(),
         async (title, key, ct) =>
@@ -246,11 +246,11 @@ public sealed class MirrorBootstrapper
             ct => gitHub.Api.DeleteActionsSecretAsync(owner, name, MirrorCiVariables.LegacyGitHubTokenSecret, ct));
     }
 
-    private SecretStore GitLabSecretStore(GitLabSide gitLab, GitLabProject? project)
+    private SecretStore GitLabSecretStore(GitLabSide gitLab, GitLabProject? project, MirrorPair mirrorPair)
     {
         var key = MirrorCiVariables.GitLabKeyVariable;
         var legacy = MirrorCiVariables.LegacyGitLabTokenVariable;
-        return new SecretStore($"GitLab {project?.PathWithNamespace}", key,
+        return new SecretStore($"GitLab {mirrorPair.GitLab}", key,
             $"CI/CD variable, masked and hidden, {(_options.ProtectVariables ? "protected" : "not protected")}",
             async ct => await gitLab.Api.GetProjectVariableAsync(project!.Id, key, ct).ConfigureAwait(false) is not null,
             async (pair, ct) =>
@@ -357,6 +357,7 @@ public sealed class MirrorBootstrapper
         catch
         {
             // Nobody holds the new key's private half: take the key back (best effort), keep the old ones.
+            var takenBack = true;
             try
             {
                 await keys.Delete(added.Id, CancellationToken.None).ConfigureAwait(false);
@@ -364,7 +365,13 @@ public sealed class MirrorBootstrapper
             catch (ForgeApiException)
             {
                 // The failure that matters is the one being rethrown; the next run replaces the stray key.
+                takenBack = false;
             }
+            run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+            run.Done(MirrorBootstrapAction.Skipped, takenBack
+                ? $"write deploy key '{newTitle}' added, then deleted again: {secret.Name} could not be set"
+                : $"write deploy key '{newTitle}' (id {added.Id}) added but {secret.Name} could not be set; the next run replaces the key");
+            run.Next(MirrorBootstrapStepKind.Secret, secretSide);
             throw;
         }
         if (legacy) await secret.DeleteLegacy(ct).ConfigureAwait(false);
