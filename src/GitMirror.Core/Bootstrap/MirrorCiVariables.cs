@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using GitMirror.Core.Forges.GitLab;
 
 namespace GitMirror.Core.Bootstrap;
@@ -8,7 +7,7 @@ namespace GitMirror.Core.Bootstrap;
 /// half of a write deploy key for its twin as a secret, the twin's repository, base URL and SSH URL,
 /// and its own bot's name for the loop filter. The bots' tokens are never stored in CI.
 /// </summary>
-public static partial class MirrorCiVariables
+public static class MirrorCiVariables
 {
     /// <summary>GitHub Actions secret: the private key of the deploy key registered on the GitLab twin.</summary>
     public const string GitHubSecretName = "GITLAB_DEPLOY_KEY";
@@ -66,21 +65,10 @@ public static partial class MirrorCiVariables
     public static string DefaultSshUrl(string cloneUrl, string path) =>
         Uri.TryCreate(cloneUrl, UriKind.Absolute, out var uri) && uri.Host.Length > 0 ? $"git@{uri.Host}:{path}.git" : $"git@localhost:{path}.git";
 
-    /// <summary>
-    /// GitLab's rule for masked values: one line, at least 8 characters, only
-    /// <c>A-Z a-z 0-9 _ + = / @ : . ~ -</c>.
-    /// </summary>
-    public const string MaskingRule = "one line of at least 8 characters from A-Z a-z 0-9 and _ + = / @ : . ~ -";
-
-    public static bool IsMaskable(string value) => Maskable().IsMatch(value);
-
     /// <summary>The forge's git base URL: the clone URL without "/&lt;path&gt;.git".</summary>
     public static string BaseUrl(string cloneUrl, string path)
     {
         var suffix = "/" + path + ".git";
         return cloneUrl.EndsWith(suffix, StringComparison.Ordinal) ? cloneUrl[..^suffix.Length] : cloneUrl;
     }
-
-    [GeneratedRegex(@"^[A-Za-z0-9_+=/@:.~-]{8,}\z")]
-    private static partial Regex Maskable();
 }

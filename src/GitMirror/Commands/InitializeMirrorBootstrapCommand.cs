@@ -138,7 +138,6 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
         {
             MirrorBootstrapFailure.TokenMissing => ErrorCategory.AuthenticationError,
             MirrorBootstrapFailure.TokenScopeMissing => ErrorCategory.PermissionDenied,
-            MirrorBootstrapFailure.TokenNotMaskable => ErrorCategory.InvalidData,
             MirrorBootstrapFailure.OwnerNotFound => ErrorCategory.ObjectNotFound,
             _ => failure.ForgeFailure switch
             {
@@ -158,7 +157,6 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
         {
             MirrorBootstrapFailure.TokenMissing => "Set the environment variable named in the message to the bot's token.",
             MirrorBootstrapFailure.TokenScopeMissing => "Give the bot's token the scopes named in the message, then run again.",
-            MirrorBootstrapFailure.TokenNotMaskable => "Use a GitHub token GitLab can mask (classic and fine-grained GitHub tokens can), then run again.",
             _ => "Fix the cause named in the message and run again: bootstrap is idempotent.",
         };
         return new ErrorRecord(failure, failure.ErrorId, category, pair)
