@@ -124,9 +124,9 @@ public class FormatViewTests
             $main, $v1
             """, config.Path);
 
-        AssertShows(@"GitLabSha\s+Ahead LfsMissing", text);
-        AssertShows(@"main\s+Branch\s+InSync\s+0123456789 0123456789\s+GitLab\n", text);
-        AssertShows(@"v1\s+Tag\s+InSync\s+0123456789 0123456789 *\n", text);
+        AssertShows(@"GitLabSha\s+Ahead\s+Lfs", text);
+        AssertShows(@"main\s+Branch\s+InSync\s+012345678 012345678\s+GitLab\n", text);
+        AssertShows(@"v1\s+Tag\s+InSync\s+012345678 012345678 *\n", text);
         AssertFitsWidth(text);
     }
 

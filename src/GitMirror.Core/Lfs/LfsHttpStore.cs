@@ -135,7 +135,7 @@ public sealed class LfsHttpStore : LfsStore
         var credential = Endpoint.Credential();
         using var request = new HttpRequestMessage(HttpMethod.Post, _batch);
         request.Headers.Accept.ParseAdd(LfsMediaType);
-        if (credential is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credential.ToAuthorizationHeaderValue()["Basic ".Length..]);
+        if (credential is not null) request.Headers.Authorization = credential.ToAuthenticationHeader();
         request.Content = JsonContent(new BatchRequest
         {
             Operation = operation,
@@ -182,7 +182,7 @@ public sealed class LfsHttpStore : LfsStore
         }
         if (!own && SameOrigin(request.RequestUri!, _batch) && Endpoint.Credential() is { } credential)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credential.ToAuthorizationHeaderValue()["Basic ".Length..]);
+            request.Headers.Authorization = credential.ToAuthenticationHeader();
         }
     }
 

@@ -21,7 +21,11 @@ public static class CacheRepositoryConfig
             .Append("\trepositoryformatversion = 0\n")
             .Append("\tfilemode = true\n")
             .Append("\tbare = true\n")
-            .Append("\tlogallrefupdates = false\n");
+            .Append("\tlogallrefupdates = false\n")
+            // Fetched objects land only as whole packs (index-pack renames one into place when it is
+            // complete): a fetch cut off by a full disk or a kill leaves no commit without its tree.
+            .Append("[fetch]\n")
+            .Append("\tunpackLimit = 1\n");
         foreach (var side in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
         {
             var name = MirrorCache.RemoteName(side);

@@ -93,10 +93,22 @@ public sealed class MirrorCache : IDisposable
         {
             var refspecs = string.Concat(wanted.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}\n"));
             var result = await endpoint.RunGitAsync(Path,
-                ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
+                ["fetch", "--progress", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
                  "--no-show-forced-updates", "--no-recurse-submodules", "--stdin"],
                 [], refspecs, cancellationToken).ConfigureAwait(false);
-            if (result.Succeeded) return;
+            if (result.Succeeded)
+            {
+                // git exits 0 yet leaves a ref unfetched when it would need the source's shallow roots
+                // ("rejected … because shallow roots are not allowed to be updated"): a ref that could
+                // not be read is a failure, never a ref the side no longer has.
+                var unfetched = wanted.Where(r => Repository.Refs[LocalRefFor(endpoint.Side, r)] is null).ToList();
+                if (unfetched.Count == 0) return;
+                var why = result.StandardError.Contains("shallow roots", StringComparison.Ordinal)
+                    ? "it is a shallow repository (its history is cut off), and the cache takes only whole histories: push the full history there (git fetch --unshallow, then git push)"
+                    : result.StandardError.Trim();
+                throw new GitTransportException(TransportFailureKind.Protocol,
+                    $"{endpoint.Description}: cannot fetch {string.Join(", ", unfetched.Take(5))}{(unfetched.Count > 5 ? $" and {unfetched.Count - 5} more" : "")}: {why}");
+            }
 
             var missing = System.Text.RegularExpressions.Regex.Match(result.StandardError, "couldn't find remote ref (\\S+)");
             if (missing.Success && wanted.Remove(missing.Groups[1].Value)) continue; // deleted since it was listed

@@ -44,8 +44,8 @@ public sealed class GitLabClientTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<ForgeApiException>(() => client.GetCurrentUserAsync(CancellationToken.None));
 
         Assert.Equal(0, elsewhere.Requests);
-        Assert.Contains("301", e.Message);
-        Assert.Contains($"a redirect to {other}api/v4/user", e.Message);
+        Assert.Equal(ForgeFailureKind.RedirectRefused, e.Kind);
+        Assert.Contains($"redirected to {other.TrimEnd('/')}, another origin", e.Message);
         Assert.DoesNotContain("CANARY", e.Message);
     }
 
