@@ -391,6 +391,11 @@ public sealed class MirrorBootstrapper
         var (owner, name) = SplitGitHub(run.Pair);
         var changes = new List<VariableChange>();
         var wanted = MirrorCiVariables.ForGitHub(run.Pair, _options.GitHubBotUser, gitLabSshUrl);
+        if (repoExists)
+        {
+            WarnIfHostUnpinned(run.Pair, "GitHub", wanted.Single(v => v.Name == "GITLAB_SSH_URL").Value,
+                await gitHub.Api.GetActionsVariableAsync(owner, name, MirrorCiVariables.KnownHosts, ct).ConfigureAwait(false) is not null);
+        }
         foreach (var (key, value) in wanted)
         {
             var current = repoExists ? await gitHub.Api.GetActionsVariableAsync(owner, name, key, ct).ConfigureAwait(false) : null;
@@ -410,6 +415,11 @@ public sealed class MirrorBootstrapper
         var wanted = MirrorCiVariables.ForGitLab(run.Pair, _options.GitLabBotUser, gitHubSshUrl)
             .Select(v => new GitLabVariable(v.Name, v.Value, Masked: false, Protected: false, Raw: true)).ToList();
         var current = project is null ? [] : await gitLab.Api.ListProjectVariablesAsync(project.Id, ct).ConfigureAwait(false);
+        if (project is not null)
+        {
+            WarnIfHostUnpinned(run.Pair, "GitLab", wanted.Single(v => v.Key == "GITHUB_SSH_URL").Value,
+                current.Any(c => c.Key == MirrorCiVariables.KnownHosts));
+        }
         var changes = wanted.Select(w => current.FirstOrDefault(c => c.Key == w.Key) is { } c
             ? new VariableChange(w.Key, c.SameAs(w) ? MirrorBootstrapAction.Unchanged : MirrorBootstrapAction.Updated)
             : new VariableChange(w.Key, MirrorBootstrapAction.Created)).ToList();
@@ -419,6 +429,16 @@ public sealed class MirrorBootstrapper
             if (change.Action == MirrorBootstrapAction.Created) await gitLab.Api.CreateProjectVariableAsync(project!.Id, variable, ct).ConfigureAwait(false);
             else await gitLab.Api.UpdateProjectVariableAsync(project!.Id, variable, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The templates pin github.com's and gitlab.com's host keys only: a CI pushing to another host
+    /// (GitHub Enterprise Server, self-managed GitLab) refuses it until the operator sets its keys.
+    /// </summary>
+    private void WarnIfHostUnpinned(MirrorPair pair, string ci, string sshUrl, bool knownHostsSet)
+    {
+        if (knownHostsSet || MirrorCiVariables.SshHost(sshUrl) is not { } host || MirrorCiVariables.HasPinnedHostKeys(host)) return;
+        _log.Warning($"{pair.Name}: {ci}'s CI job pushes to {host}, whose SSH host key the templates do not carry: set the {ci} CI variable {MirrorCiVariables.KnownHosts} to that host's known_hosts lines (from its administrator), or the job refuses to connect.");
     }
 
     /// <summary>Writes the variables that differ (one ShouldProcess for the lot) and reports one step.</summary>

@@ -65,6 +65,26 @@ public static class MirrorCiVariables
     public static string DefaultSshUrl(string cloneUrl, string path) =>
         Uri.TryCreate(cloneUrl, UriKind.Absolute, out var uri) && uri.Host.Length > 0 ? $"git@{uri.Host}:{path}.git" : $"git@localhost:{path}.git";
 
+    /// <summary>
+    /// The host of an SSH URL (<c>git@host:path</c> or <c>ssh://user@host:port/path</c>), with
+    /// <c>[host]:port</c> for a port other than 22 as known_hosts writes it; null when it is not one.
+    /// </summary>
+    public static string? SshHost(string sshUrl)
+    {
+        if (sshUrl.StartsWith("ssh://", StringComparison.OrdinalIgnoreCase))
+        {
+            return Uri.TryCreate(sshUrl, UriKind.Absolute, out var uri) && uri.Host.Length > 0
+                ? uri.Port is > 0 and not 22 ? $"[{uri.Host}]:{uri.Port}" : uri.Host
+                : null;
+        }
+        var at = sshUrl.IndexOf('@');
+        var colon = sshUrl.IndexOf(':', at + 1);
+        return colon > at + 1 ? sshUrl[(at + 1)..colon] : null;
+    }
+
+    /// <summary>Whether the CI templates carry the published host keys of this SSH host.</summary>
+    public static bool HasPinnedHostKeys(string sshHost) => sshHost is "github.com" or "gitlab.com";
+
     /// <summary>The forge's git base URL: the clone URL without "/&lt;path&gt;.git".</summary>
     public static string BaseUrl(string cloneUrl, string path)
     {

@@ -154,6 +154,11 @@ public sealed class MirrorBootstrapperTests : IAsyncLifetime
             Assert.Equal($"git@github.example:{pair.GitHub}.git", project.Variable("GITHUB_SSH_URL")!.Value);
             Assert.Equal("gl-bot", project.Variable("MIRROR_BOT_USER")!.Value);
         }
+        // The fakes' SSH hosts are not github.com or gitlab.com: the operator must pin them, and is told so.
+        Assert.Contains(_log.Warnings, w => w.StartsWith("myorg/repo1: GitHub's CI job pushes to gitlab.example,", StringComparison.Ordinal) && w.Contains("MIRROR_SSH_KNOWN_HOSTS"));
+        Assert.Contains(_log.Warnings, w => w.StartsWith("myorg/repo1: GitLab's CI job pushes to github.example,", StringComparison.Ordinal));
+        _github.Repository("myorg/repo1")!.Variables["MIRROR_SSH_KNOWN_HOSTS"] = "gitlab.example ssh-ed25519 AAAA";
+        _log.Warnings.Clear();
         // One key per CI, none shared: each opens one repository.
         Assert.Equal(6, keys.SelectMany(k => new[] { k.Item1.Key, k.Item2.Key }).Distinct().Count());
         AssertNoTokenInCi();
@@ -170,12 +175,26 @@ public sealed class MirrorBootstrapperTests : IAsyncLifetime
             Assert.Contains("-RotateCredentials", o.Result.Steps.First(s => s.Step == DeployKey).Detail);
         });
         Assert.Equal([Updated, Unchanged, Unchanged], second.Select(o => ActionOf(o, Variables, GitHub)));
+        Assert.DoesNotContain(_log.Warnings, w => w.StartsWith("myorg/repo1: GitHub's CI", StringComparison.Ordinal));
+        Assert.Contains(_log.Warnings, w => w.StartsWith("myorg/legacy: GitHub's CI", StringComparison.Ordinal));
         Assert.Equal("team/repo1", _github.Repository("myorg/repo1")!.Variables["GITLAB_REPO"]);
         Assert.Equal(writesBefore.Item1 + 1, _github.Writes.Count); // the stale variable, nothing else
         Assert.Equal(writesBefore.Item2, _gitlab.Writes.Count);
         Assert.Equal(keys, pairs.Select(AssertKeysMatch));
         Assert.Equal(Git.Run(_github.Repository("myorg/legacy")!.BarePath, "rev-parse", "main"),
             Git.Run(_gitlab.Project("team/legacy")!.BarePath, "rev-parse", "main"));
+    }
+
+    [Theory]
+    [InlineData("git@github.com:org/app.git", "github.com", true)]
+    [InlineData("ssh://git@gitlab.com/team/sub/app.git", "gitlab.com", true)]
+    [InlineData("ssh://git@gitlab.example.com:2222/team/app.git", "[gitlab.example.com]:2222", false)]
+    [InlineData("ssh://git@ghe.example.com:22/org/app.git", "ghe.example.com", false)]
+    [InlineData("git@ghe.example.com:org/app.git", "ghe.example.com", false)]
+    public void The_SSH_host_of_a_twin_and_whether_its_keys_are_pinned(string url, string host, bool pinned)
+    {
+        Assert.Equal(host, MirrorCiVariables.SshHost(url));
+        Assert.Equal(pinned, MirrorCiVariables.HasPinnedHostKeys(host));
     }
 
     [Fact]
