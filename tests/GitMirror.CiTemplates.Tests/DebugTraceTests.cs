@@ -9,6 +9,7 @@ namespace GitMirror.CiTemplates.Tests;
 /// <c>sh -x</c>; no form of the credential may reach the trace) and how it hands the deploy key
 /// to ssh (an owner-only file, removed afterwards; only that key; pinned host keys).
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the job runs under sh on Linux runners
 public sealed class DebugTraceTests
 {
     private readonly DeployKeyPair _key = DeployKeyPair.Generate("gitmirror");

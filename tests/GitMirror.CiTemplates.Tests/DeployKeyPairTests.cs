@@ -5,6 +5,7 @@ using GitMirror.Testing;
 namespace GitMirror.CiTemplates.Tests;
 
 /// <summary>The keys bootstrap makes, read back by OpenSSH itself.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // OpenSSH wants an owner-only key file
 public sealed class DeployKeyPairTests
 {
     [SkippableFact]
