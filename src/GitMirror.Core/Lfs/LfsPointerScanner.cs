@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using GitMirror.Core.Transport;
 
 namespace GitMirror.Core.Lfs;
 
@@ -33,7 +34,7 @@ public static class LfsPointerScanner
         var tracking = new HashSet<string>(StringComparer.Ordinal);
         if (tips.Count == 0) return tracking;
         using var catFile = Start(repositoryPath, ["cat-file", "--batch"]);
-        using var kill = cancellationToken.Register(() => Kill(catFile));
+        using var kill = cancellationToken.Register(() => GitProcess.KillTree(catFile));
         _ = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
         var feed = Task.Run(async () =>
         {
@@ -92,8 +93,8 @@ public static class LfsPointerScanner
         using var catFile = Start(repositoryPath, ["cat-file", "--batch=%(objectname) %(objecttype) %(objectsize) %(rest)"]);
         using var kill = cancellationToken.Register(() =>
         {
-            Kill(revList);
-            Kill(catFile);
+            GitProcess.KillTree(revList);
+            GitProcess.KillTree(catFile);
         });
         var revListErrors = revList.StandardError.ReadToEndAsync(CancellationToken.None);
         var catFileErrors = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -179,31 +180,16 @@ public static class LfsPointerScanner
         }
     }
 
+    /// <summary>The engine's git (isolated from the user's config, GITMIRROR_GIT honoured), its streams ours to read and write.</summary>
     private static Process Start(string repositoryPath, string[] arguments)
     {
-        var psi = new ProcessStartInfo("git")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--git-dir=" + repositoryPath);
-        foreach (var argument in arguments) psi.ArgumentList.Add(argument);
-        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        psi.Environment["LC_ALL"] = "C";
         try
         {
-            return Process.Start(psi) ?? throw new LfsException("cannot start git");
+            return GitProcess.Start(repositoryPath, arguments);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (GitTransportException e)
         {
-            throw new LfsException($"cannot start git (is it installed and on PATH?): {e.Message}", e);
+            throw new LfsException(e.Message, e);
         }
-    }
-
-    private static void Kill(Process process)
-    {
-        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
     }
 }
