@@ -52,7 +52,7 @@ internal sealed class OriginBoundHandler : DelegatingHandler
             {
                 response.Dispose();
                 throw new ForgeApiException(_forge, ForgeFailureKind.Server,
-                    $"{_forge} API: more than {MaxRedirects} redirects from {Describe(request.RequestUri!)}");
+                    $"{_forge} API: more than {MaxRedirects} redirects from {HttpOrigin.Describe(request.RequestUri!)}");
             }
             response.Dispose();
             var next = new HttpRequestMessage(request.Method, target);
@@ -67,10 +67,8 @@ internal sealed class OriginBoundHandler : DelegatingHandler
         if (HttpOrigin.SameOrigin(target, _origin)) return;
         var message = from is null
             ? $"{_forge} API: refused to send a request to {HttpOrigin.OriginOf(target)}: the token belongs to {HttpOrigin.OriginOf(_origin)} only"
-            : $"{_forge} API: {Describe(from)} redirected to {HttpOrigin.OriginOf(target)}, another origin than the configured {HttpOrigin.OriginOf(_origin)}; "
+            : $"{_forge} API: {HttpOrigin.Describe(from)} redirected to {HttpOrigin.OriginOf(target)}, another origin than the configured {HttpOrigin.OriginOf(_origin)}; "
               + "GitMirror does not follow it, so the token stays where it belongs. If the API really moved, set 'api:' in the config to its new URL.";
         throw new ForgeApiException(_forge, ForgeFailureKind.RedirectRefused, message);
     }
-
-    private static string Describe(Uri uri) => HttpOrigin.OriginOf(uri) + uri.AbsolutePath;
 }

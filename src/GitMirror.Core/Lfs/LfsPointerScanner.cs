@@ -59,7 +59,7 @@ public static class LfsPointerScanner
             var parts = header.Split(' ');
             if (parts.Length != 3 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size)) continue;
             var content = new MemoryStream();
-            await CopyAsync(output, content, size, cancellationToken).ConfigureAwait(false);
+            await ConsumeAsync(output, content, size, cancellationToken).ConfigureAwait(false);
             _ = await ReadLineAsync(output, cancellationToken).ConfigureAwait(false);
             if (parts[1] == "blob" && Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length).Contains("filter=lfs", StringComparison.Ordinal))
             {
@@ -71,15 +71,15 @@ public static class LfsPointerScanner
         return tracking;
     }
 
-    /// <summary>Copies <paramref name="count"/> bytes, keeping at most 64 KiB of them (a .gitattributes is small).</summary>
-    private static async Task CopyAsync(Stream from, MemoryStream to, long count, CancellationToken cancellationToken)
+    /// <summary>Reads <paramref name="count"/> bytes, keeping at most 64 KiB of them in <paramref name="to"/> (a .gitattributes is small); null keeps none.</summary>
+    private static async Task ConsumeAsync(Stream from, MemoryStream? to, long count, CancellationToken cancellationToken)
     {
-        var buffer = new byte[81920];
+        var buffer = new byte[Math.Min(count, 81920)];
         while (count > 0)
         {
             var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(count, buffer.Length)), cancellationToken).ConfigureAwait(false);
             if (read == 0) throw new EndOfStreamException();
-            if (to.Length < 64 * 1024) to.Write(buffer, 0, read);
+            if (to is not null && to.Length < 64 * 1024) to.Write(buffer, 0, read);
             count -= read;
         }
     }
@@ -139,7 +139,7 @@ public static class LfsPointerScanner
             }
             else
             {
-                await Skip(output, size, cancellationToken).ConfigureAwait(false);
+                await ConsumeAsync(output, null, size, cancellationToken).ConfigureAwait(false);
             }
             _ = await ReadLineAsync(output, cancellationToken).ConfigureAwait(false); // the newline after the content
         }
@@ -154,17 +154,6 @@ public static class LfsPointerScanner
             throw new LfsException($"cannot list the LFS pointers in the cache repository: git: {errors.Trim()}");
         }
         return pointers;
-    }
-
-    private static async Task Skip(Stream stream, long count, CancellationToken cancellationToken)
-    {
-        var scratch = new byte[Math.Min(count, 81920)];
-        while (count > 0)
-        {
-            var read = await stream.ReadAsync(scratch.AsMemory(0, (int)Math.Min(count, scratch.Length)), cancellationToken).ConfigureAwait(false);
-            if (read == 0) throw new EndOfStreamException();
-            count -= read;
-        }
     }
 
     private static async Task<string?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)

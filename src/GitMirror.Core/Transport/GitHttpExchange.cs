@@ -140,12 +140,11 @@ internal sealed class GitHttpExchange : IDisposable
         }
     }
 
-    /// <summary>A redirect target fit for a message: no user info, no query.</summary>
-    internal static string Describe(Uri location)
+    /// <summary>A redirect target fit for a message (<see cref="HttpOrigin.Describe"/>), as the repository's URL: without /info/refs.</summary>
+    private static string Describe(Uri location)
     {
-        var path = location.AbsolutePath;
-        if (path.EndsWith("/info/refs", StringComparison.Ordinal)) path = path[..^"/info/refs".Length];
-        return $"{location.Scheme}://{location.Host}{(location.IsDefaultPort ? "" : $":{location.Port}")}{path}";
+        var described = HttpOrigin.Describe(location);
+        return described.EndsWith("/info/refs", StringComparison.Ordinal) ? described[..^"/info/refs".Length] : described;
     }
 
     /// <summary>Reads the next bytes of the response body; 0 at its end.</summary>

@@ -18,6 +18,10 @@ public static class HttpOrigin
     /// <summary>scheme://host:port of a URL, lower case, for comparisons and messages (never user info, path or query).</summary>
     public static string OriginOf(Uri url) => $"{url.Scheme}://{url.IdnHost}:{url.Port}".ToLowerInvariant();
 
+    /// <summary>A URL fit for a message: scheme, host, port when not the default, and path; never user info or query.</summary>
+    public static string Describe(Uri url) =>
+        $"{url.Scheme}://{url.Host}{(url.IsDefaultPort ? "" : $":{url.Port}")}{url.AbsolutePath}";
+
     /// <summary>301, 302, 303, 307 or 308: the answers that send a client elsewhere.</summary>
     public static bool IsRedirect(HttpStatusCode status) => (int)status is 301 or 302 or 303 or 307 or 308;
 
