@@ -14,7 +14,7 @@ if (args.Length == 2 && args[0] == "sync")
     foreach (var pair in config.Pairs)
     {
         var outcome = await run.SyncAsync(pair, _ => true, CancellationToken.None);
-        Console.Out.WriteLine($"{pair.Name} {outcome.Result.Status}");
+        Console.Out.WriteLine($"{pair.Name} {outcome.Result.Status} {outcome.Result.Error}".TrimEnd());
     }
     return 0;
 }

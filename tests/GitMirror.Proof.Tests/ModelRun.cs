@@ -83,15 +83,8 @@ public sealed class ModelRun : IDisposable
 
     public ModelCounters Counters { get; } = new();
 
-    /// <summary>What needs branch xfer's transfers is off until it is merged (see <see cref="Testing.AfterXfer"/>).</summary>
-    public static bool AfterXfer => Testing.AfterXfer.Enabled;
-
-    /// <summary>Diverged refs Repair-MirrorDivergence may resolve now (conflicts only with <see cref="AfterXfer"/>).</summary>
-    private IEnumerable<string> Resolvable(ModelPair pair)
-    {
-        var snapshot = pair.Snapshot();
-        return pair.Predict().Diverged.Where(r => AfterXfer || (snapshot.GitHub.ContainsKey(r) && snapshot.GitLab.ContainsKey(r)));
-    }
+    /// <summary>Diverged refs Repair-MirrorDivergence may resolve: every one, conflicts included.</summary>
+    private static IEnumerable<string> Resolvable(ModelPair pair) => pair.Predict().Diverged;
 
     private MirrorWorld World => _http.World;
 
@@ -197,7 +190,7 @@ public sealed class ModelRun : IDisposable
             side.TryAnnotatedTag(name["refs/tags/".Length..], annotatedTarget);
             what = $"annotated tag {name}";
         }
-        else if (roll < 62 && Deletable(pair, refs) is { Count: > 0 } deletable)
+        else if (roll < 62 && Deletable(refs) is { Count: > 0 } deletable)
         {
             var victim = deletable[_random.Next(deletable.Count)];
             side.TryDelete(victim, refs[victim]);
@@ -240,7 +233,7 @@ public sealed class ModelRun : IDisposable
             if (other.AnyBranchTip() is { } otherFrom) other.TryUpdate(name, other.NewCommit(otherFrom), null);
             what = $"{name} created on both sides";
         }
-        else if (roll < 92 && AfterXfer && AnyCommit() is { } tagged)
+        else if (roll < 92 && AnyCommit() is { } tagged)
         {
             // Real repositories tag trees and blobs too (issue 10 item 1).
             var name = NewTag("tree");
@@ -259,15 +252,8 @@ public sealed class ModelRun : IDisposable
         Trace($"user: {pair.Name} {side}: {what}");
     }
 
-    /// <summary>
-    /// Refs a user may delete on one side. Until xfer (see <see cref="AfterXfer"/>), not a name of a
-    /// conflict: deleting x/y lets x through, which libgit2's cache bookkeeping then fails on.
-    /// </summary>
-    private static List<string> Deletable(ModelPair pair, SortedDictionary<string, string> refs)
-    {
-        var conflicting = AfterXfer ? new HashSet<string>() : Oracle.Conflicts(pair.Snapshot()).ToHashSet(StringComparer.Ordinal);
-        return refs.Keys.Where(r => !conflicting.Contains(r)).ToList();
-    }
+    /// <summary>Refs a user may delete on one side: any of them, a name of a conflict included.</summary>
+    private static List<string> Deletable(SortedDictionary<string, string> refs) => [.. refs.Keys];
 
     /// <summary>A person resolves a diverged or conflicting ref with plain git: merge, take the other side's value, or delete a name.</summary>
     private void HandRepair(ModelPair pair, string name)
@@ -292,23 +278,12 @@ public sealed class ModelRun : IDisposable
                 what = $"took {keep}'s {name} on {lose}";
             }
         }
-        else if (AfterXfer)
+        else
         {
             // A conflict: delete the one-sided name where it is; the names in its way then sync.
             var holder = snapshot.GitHub.ContainsKey(name) ? pair.GitHub : pair.GitLab;
             holder.TryDelete(name, (holder == pair.GitHub ? snapshot.GitHub : snapshot.GitLab)[name]);
             what = $"deleted {name} on {holder}";
-        }
-        else
-        {
-            // Until xfer: delete both names of the conflict (see AfterXfer), so the pair goes on.
-            var deleted = new List<string>();
-            foreach (var (github, gitlab) in Oracle.ConflictPairs(snapshot).Where(p => p.GitHubRef == name || p.GitLabRef == name))
-            {
-                if (pair.GitHub.TryDelete(github, snapshot.GitHub[github])) deleted.Add($"{github} on GitHub");
-                if (pair.GitLab.TryDelete(gitlab, snapshot.GitLab[gitlab])) deleted.Add($"{gitlab} on GitLab");
-            }
-            what = $"deleted {string.Join(", ", deleted)}";
         }
         Trace($"user: {pair.Name}: hand repair: {what}");
     }

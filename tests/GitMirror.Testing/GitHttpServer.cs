@@ -353,7 +353,17 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         // Requests parked by an Intercept wait for RequestAborted: abort them so stopping is quick.
-        foreach (var context in _inFlight.Keys) context.Abort();
+        foreach (var context in _inFlight.Keys)
+        {
+            try
+            {
+                context.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It finished between the listing and the abort.
+            }
+        }
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

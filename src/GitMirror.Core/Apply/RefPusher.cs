@@ -170,7 +170,7 @@ public sealed class RefPusher(IMirrorLog log)
 
     private static List<string> PushArguments(IReadOnlyList<PlannedPush> pushes, bool atomic)
     {
-        var arguments = new List<string> { "push", "--porcelain", "--no-progress", "--no-verify", "--no-follow-tags", "--no-signed" };
+        var arguments = new List<string> { "push", "--porcelain", "--progress", "--no-verify", "--no-follow-tags", "--no-signed" };
         if (atomic) arguments.Add("--atomic");
         // The lease: the ref must still hold what the plan saw (empty: must not exist).
         arguments.AddRange(pushes.Select(p => $"--force-with-lease={p.Ref}:{p.OldSha ?? ""}"));

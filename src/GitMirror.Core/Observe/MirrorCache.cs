@@ -93,7 +93,7 @@ public sealed class MirrorCache : IDisposable
         {
             var refspecs = string.Concat(wanted.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}\n"));
             var result = await endpoint.RunGitAsync(Path,
-                ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
+                ["fetch", "--progress", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
                  "--no-show-forced-updates", "--no-recurse-submodules", "--stdin"],
                 [], refspecs, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)

@@ -160,8 +160,16 @@ public sealed class RemoteEndpoint
             throw Explain(new GitTransportException(TransportFailureKind.NotFound, $"{Description}: repository not found: {local} does not exist"));
         }
         var url = await GitUrlAsync(cancellationToken).ConfigureAwait(false);
-        var result = await GitProcess.RunAsync(repository, [.. arguments, url, .. refspecs], GitConfig(url), standardInput, cancellationToken)
-            .ConfigureAwait(false);
+        GitProcessResult result;
+        try
+        {
+            result = await GitProcess.RunAsync(repository, [.. arguments, url, .. refspecs], GitConfig(url), standardInput, cancellationToken, Timeout)
+                .ConfigureAwait(false);
+        }
+        catch (GitTransportException e) when (e.Kind == TransportFailureKind.Timeout)
+        {
+            throw Explain(new GitTransportException(TransportFailureKind.Timeout, $"{Description}: {e.Message}"));
+        }
         if (!result.Succeeded && result.StandardError.Contains("returned error: 30", StringComparison.Ordinal))
         {
             // Moved since it was listed: list again (which follows or reports the move) before the next try.

@@ -17,7 +17,7 @@ public sealed record GitProcessResult(int ExitCode, string StandardOutput, strin
 /// through its environment: a token never appears in a process's arguments. Cancelling kills the
 /// whole process tree (git, git-remote-http, pack-objects) at once.
 /// </summary>
-public static class GitProcess
+public static partial class GitProcess
 {
     /// <summary>How much of stdout or stderr is kept; the rest is dropped (porcelain output is one line a ref).</summary>
     private const int MaxCapturedChars = 4 * 1024 * 1024;
@@ -29,16 +29,25 @@ public static class GitProcess
     /// Runs <c>git <paramref name="arguments"/></c> in <paramref name="repository"/> (null: no repository)
     /// with <paramref name="config"/> as configuration (passed as GIT_CONFIG_KEY_n/VALUE_n).
     /// </summary>
+    /// <param name="silenceLimit">
+    /// For transfers: the process tree is killed when git prints nothing for this long (run it with
+    /// <c>--progress</c>). curl's low-speed limit covers a silent connection; this covers git waiting
+    /// on itself, as git 2.39's push does forever when a server's answer ends early.
+    /// </param>
     /// <exception cref="OperationCanceledException">Cancelled; the process tree is gone when this is thrown.</exception>
-    /// <exception cref="GitTransportException">git could not be started.</exception>
+    /// <exception cref="GitTransportException">git could not be started, or stayed silent past <paramref name="silenceLimit"/>.</exception>
     public static async Task<GitProcessResult> RunAsync(string? repository, IReadOnlyList<string> arguments,
-        IReadOnlyList<KeyValuePair<string, string>> config, string? standardInput, CancellationToken cancellationToken)
+        IReadOnlyList<KeyValuePair<string, string>> config, string? standardInput, CancellationToken cancellationToken,
+        TimeSpan? silenceLimit = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         using var process = Start(repository, arguments, config);
         await using var kill = cancellationToken.Register(() => KillTree(process));
-        var stdout = CaptureAsync(process.StandardOutput);
-        var stderr = CaptureAsync(process.StandardError);
+        var activity = new ActivityClock();
+        var stdout = CaptureAsync(process.StandardOutput, activity);
+        var stderr = CaptureAsync(process.StandardError, activity);
+        using var watchdogStop = new CancellationTokenSource();
+        var silent = silenceLimit is { } limit ? WatchAsync(process, activity, limit, watchdogStop.Token) : Task.FromResult(false);
         try
         {
             if (standardInput is not null) await process.StandardInput.WriteAsync(standardInput).ConfigureAwait(false);
@@ -49,10 +58,64 @@ public static class GitProcess
             // git exited before reading all of it; its exit code and stderr say why.
         }
         await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        var result = new GitProcessResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+        await watchdogStop.CancelAsync().ConfigureAwait(false);
+        var result = new GitProcessResult(process.ExitCode, await stdout.ConfigureAwait(false), WithoutProgress(await stderr.ConfigureAwait(false)));
         cancellationToken.ThrowIfCancellationRequested();
+        if (await silent.ConfigureAwait(false))
+        {
+            throw new GitTransportException(TransportFailureKind.Timeout,
+                $"git {arguments.FirstOrDefault()} made no progress for {silenceLimit!.Value.TotalSeconds:0} s and was stopped{(result.StandardError.Length > 0 ? $" ({LastLine(result.StandardError)})" : "")}");
+        }
         return result;
     }
+
+    /// <summary>When git last printed anything.</summary>
+    private sealed class ActivityClock
+    {
+        private long _last = Environment.TickCount64;
+
+        public void Touch() => Volatile.Write(ref _last, Environment.TickCount64);
+
+        public TimeSpan Silence => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _last));
+    }
+
+    /// <summary>True when it killed the process tree for staying silent too long.</summary>
+    private static async Task<bool> WatchAsync(Process process, ActivityClock activity, TimeSpan limit, CancellationToken stop)
+    {
+        var step = TimeSpan.FromMilliseconds(Math.Clamp(limit.TotalMilliseconds / 4, 50, 1000));
+        try
+        {
+            while (!process.HasExited)
+            {
+                await Task.Delay(step, stop).ConfigureAwait(false);
+                if (activity.Silence <= limit) continue;
+                KillTree(process);
+                return true;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // git ended by itself
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// stderr without git's progress meters ("Writing objects:  50% (1/2)", "remote: Counting objects: 3, done."),
+    /// which only keep the watchdog fed: what is left is what git and the server had to say.
+    /// </summary>
+    private static string WithoutProgress(string stderr)
+    {
+        if (stderr.Length == 0) return stderr;
+        var lines = stderr.Split('\n').Select(l => l[(l.LastIndexOf('\r') + 1)..]).Where(l => !ProgressLine().IsMatch(l));
+        return string.Join('\n', lines);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(remote: )?[A-Z][a-z]+( [a-z]+)*: +(\d+% \(\d+/\d+\)|\d+)(,.*)?\s*$")]
+    private static partial System.Text.RegularExpressions.Regex ProgressLine();
+
+    private static string LastLine(string text) =>
+        text.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "";
 
     /// <summary>
     /// Starts <c>git <paramref name="arguments"/></c> like <see cref="RunAsync"/> (same executable,
@@ -135,13 +198,14 @@ public static class GitProcess
         new("advice.pushUpdateRejected", "false"),
     ];
 
-    private static async Task<string> CaptureAsync(StreamReader reader)
+    private static async Task<string> CaptureAsync(StreamReader reader, ActivityClock activity)
     {
         var text = new StringBuilder();
         var buffer = new char[16 * 1024];
         int read;
         while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
         {
+            activity.Touch();
             if (text.Length < MaxCapturedChars) text.Append(buffer, 0, Math.Min(read, MaxCapturedChars - text.Length));
         }
         return text.ToString();

@@ -30,6 +30,22 @@ public sealed class PairLock : IDisposable
 
     public string PairName { get; }
 
+    /// <summary>
+    /// Opens the lock file a second time while holding it: where that succeeds, the file system does
+    /// not enforce the lock (NFS without lock support, DOTNET_SYSTEM_IO_DISABLEFILELOCKING), and two
+    /// runs on two machines would both "hold" the pair. Refused rather than trusted.
+    /// </summary>
+    private static void RefuseUnenforcedLock(string path, FileStream held)
+    {
+        using var second = ExclusiveFile.TryOpen(path, FileMode.Open);
+        if (second is null) return;
+        held.Dispose();
+        const string Fix = "put the cache on a local file system, or on NFSv4 (or NFSv3 with lockd running, not mounted with 'nolock'), and leave DOTNET_SYSTEM_IO_DISABLEFILELOCKING unset";
+        throw new MirrorCacheUntrustedException(path,
+            $"The lock file {path} can be opened twice at once: its file system does not enforce locks, so two runs could sync the same pair together. Fix: {Fix}.",
+            Fix);
+    }
+
     public static string PathFor(string cacheDir, string pairName) =>
         Path.Combine(cacheDir, DirectoryName, PairFileName.For(pairName) + ".lock");
 
@@ -51,6 +67,7 @@ public sealed class PairLock : IDisposable
         var stream = await ExclusiveFile.OpenAsync(path, FileMode.OpenOrCreate, timeout, time, cancellationToken)
             .ConfigureAwait(false);
         if (stream is null) return null;
+        RefuseUnenforcedLock(path, stream);
 
         var holder = PairLockHolder.Current(time, activity);
         try

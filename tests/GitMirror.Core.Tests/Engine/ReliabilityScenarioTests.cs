@@ -60,7 +60,7 @@ public sealed class ReliabilityScenarioTests : IDisposable
         Assert.Equal(MirrorSyncStatus.Failed, outcome.Result.Status);
         Assert.Contains("refs/heads/main", outcome.Result.Error);
         // The server's own words reach the user once pushes go through the git CLI (libgit2 says "hook declined").
-        if (AfterXfer.Enabled) Assert.Contains("GH013", outcome.Result.Error);
+        Assert.Contains("GH013", outcome.Result.Error);
         Assert.Contains(outcome.Result.Updates, u => u.Ref == "refs/heads/feature" && u.Succeeded);
         Assert.Equal(github.TipOrNull("feature"), gitlab.TipOrNull("feature"));
         Assert.Equal(main, gitlab.TipOrNull("main"));
@@ -94,6 +94,37 @@ public sealed class ReliabilityScenarioTests : IDisposable
         Assert.False(string.IsNullOrWhiteSpace(outcome.Result.Error));
         Assert.Equal(before, Refs(gitlab));
         Git.Run(gitlab.BarePath, "config", "--unset", "receive.maxInputSize");
+        await AssertConverges(github, gitlab);
+    }
+
+    [Fact]
+    public async Task A_cache_on_a_file_system_that_does_not_enforce_locks_is_refused_and_nothing_is_pushed()
+    {
+        // Two machines sharing a cache on NFS mounted with 'nolock' would both "hold" a pair. .NET's
+        // switch that turns file locking off gives this machine the same file system behaviour.
+        var (github, gitlab) = World.AddPair("app");
+        github.Commits(2);
+        var before = Refs(gitlab);
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1";
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GitMirror.LockHolder.dll"));
+        psi.ArgumentList.Add("sync");
+        psi.ArgumentList.Add(World.ConfigPath);
+        using var child = Process.Start(psi)!;
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        var stderr = child.StandardError.ReadToEndAsync();
+        await child.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+        var output = await stdout + await stderr;
+
+        Assert.Contains("app Failed", output);
+        Assert.Contains("does not enforce locks", output);
+        Assert.Contains("NFSv4", output);
+        Assert.Equal(before, Refs(gitlab));
+        // The same cache with locks that hold: the next run syncs.
         await AssertConverges(github, gitlab);
     }
 
