@@ -94,7 +94,7 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
                 "MirrorServiceUrlMissing", ErrorCategory.InvalidArgument, null));
         }
         if (!Uri.TryCreate(ServiceUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(uri.UserInfo)
-            || !string.IsNullOrEmpty(uri.Query) || (uri.Scheme == "http" && !uri.IsLoopback))
+            || !string.IsNullOrEmpty(uri.Query) || (uri.Scheme == "http" && !Core.Transport.HttpOrigin.IsLoopback(uri)))
         {
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"-ServiceUrl '{ServiceUrl}' must be an https:// base URL without credentials or query (http:// only for a loopback address): the forges send the webhook secret to it.", nameof(ServiceUrl)),
                 "MirrorServiceUrlInvalid", ErrorCategory.InvalidArgument, ServiceUrl));

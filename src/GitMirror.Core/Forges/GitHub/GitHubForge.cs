@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using GitMirror.Core.Unattended;
 using Octokit;
 using Octokit.Internal;
 
@@ -249,7 +250,7 @@ public sealed class GitHubForge
         }
         catch (RateLimitExceededException e)
         {
-            var wait = RetryAfterHeader(e) ?? PositiveOrZero(e.Reset - DateTimeOffset.UtcNow);
+            var wait = RetryAfterHeader(e) ?? TransportFailures.WaitUntil(e.Reset, DateTimeOffset.UtcNow);
             throw Error(what, ForgeFailureKind.RateLimited, e, $"rate limit exceeded; retry after {wait.TotalSeconds:0} s", wait);
         }
         catch (SecondaryRateLimitExceededException e)
@@ -296,11 +297,10 @@ public sealed class GitHubForge
             (int)e.StatusCode, message, retryAfter: retryAfter, inner: ForgeApiException.Sanitize(e, _token));
     }
 
-    private static TimeSpan? RetryAfterHeader(ApiException e) =>
-        e.HttpResponse?.Headers?.FirstOrDefault(h => h.Key.Equals("Retry-After", StringComparison.OrdinalIgnoreCase)).Value is { } value
-        && int.TryParse(value, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
-
-    private static TimeSpan PositiveOrZero(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
+    /// <summary>The engine's one Retry-After reading, over the headers Octokit kept.</summary>
+    private static TimeSpan? RetryAfterHeader(ApiException e) => e.HttpResponse?.Headers is { } headers
+        ? TransportFailures.RetryAfter(name => headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value, DateTimeOffset.UtcNow)
+        : null;
 
     /// <summary>Sends the API version GitHub asks clients to pin.</summary>
     private sealed class ApiVersionHandler(HttpMessageHandler inner) : DelegatingHandler(inner)

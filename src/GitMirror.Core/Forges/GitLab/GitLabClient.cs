@@ -265,7 +265,7 @@ public sealed class GitLabClient : IDisposable
         var (message, fields) = ParseMessage(text);
         message = message is null ? null : ForgeApiException.Scrub(message, _token);
         var status = (int)response.StatusCode;
-        var kind = ForgeApiException.KindOf(response.StatusCode);
+        var kind = ForgeApiException.KindOf(response.StatusCode, Unattended.TransportFailures.IsRateLimited(status, response.Headers));
         var summary = $"GitLab {method} {Describe(path)} failed with {status} {response.ReasonPhrase}"
             + (message is null ? "" : $": {message}")
             + (response.Headers.Location is { } moved ? $" (a redirect to {moved.GetLeftPart(UriPartial.Path)}, not followed so the token stays with {_host}: check 'api' in the config file)" : "")
