@@ -219,7 +219,7 @@ public sealed class RefPusher(IMirrorLog log)
             return new RefOutcome(true, $"already on {target.Side}");
         }
         return new RefOutcome(false,
-            $"{push.Ref} moved on {target.Description} since it was read (expected {Describe(push.OldSha)}, found {(found == "?" ? "a value that could not be read" : Describe(found))}); " +
+            $"{push.Ref} moved on {target.Description} since it was read (expected {PlannedPush.Short(push.OldSha, "no ref")}, found {(found == "?" ? "a value that could not be read" : PlannedPush.Short(found, "no ref"))}); " +
             $"it was not {(push.NewSha is null ? "deleted" : "pushed")}" + (push.Force || push.NewSha is null ? "" : ", the next run syncs it"),
             LeaseLost: true);
     }
@@ -256,7 +256,7 @@ public sealed class RefPusher(IMirrorLog log)
             else
             {
                 outcomes[push.Ref] = new RefOutcome(false,
-                    $"{push.Ref} moved on {target.Description} while it was being pushed (expected {Describe(push.OldSha)}, found {Describe(current)}); it was not pushed again",
+                    $"{push.Ref} moved on {target.Description} while it was being pushed (expected {PlannedPush.Short(push.OldSha, "no ref")}, found {PlannedPush.Short(current, "no ref")}); it was not pushed again",
                     LeaseLost: true);
             }
         }
@@ -277,6 +277,4 @@ public sealed class RefPusher(IMirrorLog log)
         var lines = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         return lines.Count == 0 ? "(no message)" : string.Join(" ", lines.TakeLast(3));
     }
-
-    private static string Describe(string? sha) => sha is null ? "no ref" : PlannedPush.Short(sha);
 }
