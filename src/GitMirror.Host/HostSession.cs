@@ -88,13 +88,14 @@ internal sealed partial class HostSession : IDisposable
 
     /// <summary>
     /// In order: Ctrl+C → 130; `exit N` → N; Sync-MirrorPair's own code when it ran; 3 after a usage
-    /// error; 2 after any other error record; else 0.
+    /// error; 2 after any other error record; else 0. A sync's 0 does not hide error records: a sync
+    /// fed no pair (a misspelt `Get-MirrorPair x |`, objects it cannot bind) ends clean with nothing done.
     /// </summary>
     private int ExitCode()
     {
         if (_interrupted) return ExitCodes.Interrupted;
         if (_host.ExitCode is { } exitCode) return exitCode;
-        if (SyncExitCode() is { } syncCode) return syncCode;
+        if (SyncExitCode() is { } syncCode && (syncCode != ExitCodes.Success || !_errorWritten)) return syncCode;
         if (_usageErrorWritten) return ExitCodes.BadUsage;
         return _errorWritten ? ExitCodes.Failed : ExitCodes.Success;
     }

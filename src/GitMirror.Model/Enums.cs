@@ -63,6 +63,12 @@ public enum MirrorBootstrapStepKind
 
     /// <summary>The push webhook to `gitmirror serve` (<c>-Trigger Webhook</c>).</summary>
     Webhook,
+
+    /// <summary>
+    /// The write deploy key (SSH) registered on one side for the other side's CI: it can push to
+    /// that one repository and nothing else. Side = where the key is registered.
+    /// </summary>
+    DeployKey,
 }
 
 /// <summary>Where a bootstrap step acted.</summary>

@@ -150,13 +150,21 @@ public sealed class BootstrapEndToEndTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task After_bootstrap_a_push_on_either_side_reaches_the_other_through_the_installed_templates()
+    public async Task After_bootstrap_a_push_on_either_side_reaches_the_other_through_the_installed_templates_with_the_deploy_keys()
     {
+        Tools.RequireSshd();
+        using var ssh = SshGitServer.Start(_dir.Combine("forges"), _dir.Combine("sshd"));
+        _github.SshBaseUrl = $"{ssh.BaseUrl}/github";
+        _gitlab.SshBaseUrl = $"{ssh.BaseUrl}/gitlab";
         var pair = Pair("myorg/app", "team/app");
         Assert.True((await Bootstrap(pair)).Single().Result.Succeeded);
         var (github, gitlab) = (GitHubBare(pair), GitLabBare(pair));
+        var (gitHubKey, gitLabKey) = (Assert.Single(_github.Repository(pair.GitHub)!.DeployKeys), Assert.Single(_gitlab.Project(pair.GitLab)!.DeployKeys));
+        // The forges bind a deploy key to the repository it was added to; so does the test's sshd.
+        ssh.SetKeys([(gitHubKey.Key, $"github/{pair.GitHub}.git"), (gitLabKey.Key, $"gitlab/{pair.GitLab}.git")]);
 
-        // GitHub → GitLab: the workflow bootstrap committed, with the secret and variables it stored.
+        // GitHub → GitLab: the workflow bootstrap committed, with the secret and variables it stored
+        // (MIRROR_SSH_KNOWN_HOSTS is the operator's: the test host is not github.com or gitlab.com).
         var workflow = _dir.Combine("gitmirror.yml");
         File.WriteAllText(workflow, Show(github, "main:.github/workflows/gitmirror.yml") + "\n");
         var stored = _github.Repository(pair.GitHub)!;
@@ -164,28 +172,45 @@ public sealed class BootstrapEndToEndTests : IAsyncLifetime
         {
             OriginUrl = pair.GitHubUrl,
             ActionsToken = _actionsToken,
-            Vars = new Dictionary<string, string>(stored.Variables),
+            Vars = new Dictionary<string, string>(stored.Variables) { ["MIRROR_SSH_KNOWN_HOSTS"] = ssh.KnownHostsLine },
             Secrets = new Dictionary<string, string>(stored.Secrets),
         };
         var fromGitHub = new RepoBuilder(github).Commit("main");
         var githubRun = runner.Run(new GitHubPush("refs/heads/main", fromGitHub, "alice"), _dir.Combine("workspace"));
         Assert.True(githubRun.Succeeded, githubRun.Log);
         Assert.Equal(fromGitHub, Git.Run(gitlab, "rev-parse", "main"));
+        Assert.Contains($"git-receive-pack gitlab/{pair.GitLab}.git allowed", ssh.Accesses);
 
         // GitLab → GitHub: the job the .gitlab-ci.yml on main includes, run by gitlab-ci-local.
         var project = new GitLabProject(_dir.Combine("gitlab-build"), gitlab);
         foreach (var variable in _gitlab.Project(pair.GitLab)!.Variables) project.Variables[variable.Key] = variable.Value;
+        project.Variables["MIRROR_SSH_KNOWN_HOSTS"] = ssh.KnownHostsLine;
         Tools.GitLabCiLocal(); // skips here without it (fails under CI=true)
         var fromGitLab = project.Commit("main", "made on GitLab");
         var gitlabRun = project.Run(new GitLabPush("refs/heads/main", fromGitLab, "alice"));
         Assert.True(gitlabRun.Succeeded, gitlabRun.Log);
         Assert.Equal(fromGitLab, Git.Run(github, "rev-parse", "main"));
+        Assert.Contains($"git-receive-pack github/{pair.GitHub}.git allowed", ssh.Accesses);
+
+        // The loop filter: GitHub reports a deploy-key push as pushed by whoever added the key, the
+        // bot here, so the push GitLab's job just made does not start GitHub's job again.
+        Assert.Equal(GitHubBot, gitHubKey.AddedBy);
+        Assert.Equal(GitLabBot, gitLabKey.AddedBy);
+        Assert.False(runner.Run(new GitHubPush("refs/heads/main", fromGitLab, gitHubKey.AddedBy), _dir.Combine("workspace-echo")).Ran);
+        Assert.False(project.Run(new GitLabPush("refs/heads/main", fromGitHub, gitLabKey.AddedBy)).Ran);
+
         foreach (var log in new[] { githubRun.Log, gitlabRun.Log })
         {
             Assert.DoesNotContain(_gitHubToken, log);
             Assert.DoesNotContain(_gitLabToken, log);
+            foreach (var secret in StoredKeys()) Assert.DoesNotContain(secret, log);
         }
     }
+
+    /// <summary>Every private key bootstrap stored in either CI, as stored (Base64 of the PEM).</summary>
+    private IEnumerable<string> StoredKeys() =>
+        _github.Repositories.SelectMany(r => r.Secrets.Values)
+            .Concat(_gitlab.Projects.SelectMany(p => p.Variables.Where(v => v.Key == MirrorCiVariables.GitLabKeyVariable).Select(v => v.Value)));
 
     [Fact]
     public async Task A_diverged_pair_gets_every_step_but_the_CI_files_which_fail_naming_the_refs()
@@ -206,7 +231,9 @@ public sealed class BootstrapEndToEndTests : IAsyncLifetime
         Assert.Contains("Repair-MirrorDivergence", ciFiles.Detail);
         Assert.All(outcome.Result.Steps.Where(s => s.Step != MirrorBootstrapStepKind.CiFiles),
             s => Assert.NotEqual(MirrorBootstrapAction.Failed, s.Action));
-        Assert.Equal(_gitLabToken, _github.Repository(pair.GitHub)!.Secrets["GITLAB_TOKEN"]);
+        // The keys are in place even so: the GitHub secret opens exactly the key on the GitLab project.
+        Assert.Equal(Assert.Single(_gitlab.Project(pair.GitLab)!.DeployKeys).Key,
+            DeployKeyPair.PublicKeyFromSecret(_github.Repository(pair.GitHub)!.Secrets[MirrorCiVariables.GitHubSecretName]));
         Assert.Equal(githubTip, Git.Run(GitHubBare(pair), "rev-parse", "main"));
         Assert.Equal(gitlabTip, Git.Run(GitLabBare(pair), "rev-parse", "main"));
     }
@@ -277,6 +304,9 @@ public sealed class BootstrapEndToEndTests : IAsyncLifetime
             .Concat(_server.Requests.Select(r => r.PathAndQuery))
             .Concat(_github.Calls.Concat(_gitlab.Calls).Select(c => c.Target));
         Assert.All(texts, t => Assert.DoesNotContain("CANARY", t));
+        var keys = StoredKeys().ToList();
+        Assert.NotEmpty(keys);
+        Assert.All(texts, t => Assert.All(keys, key => Assert.DoesNotContain(key, t)));
     }
 
     private sealed class RecordingLog : IMirrorLog

@@ -1,12 +1,15 @@
 using System.Text;
+using GitMirror.Core.Bootstrap;
 using GitMirror.Testing;
 
 namespace GitMirror.CiTemplates.Tests;
 
 /// <summary>
-/// Both forges as bare repositories behind one local smart-HTTP server (github/… and gitlab/…),
-/// which checks Basic auth against the tokens given. Tokens are canaries: unique strings that
-/// must never show up in a job log or in a URL the server saw.
+/// Both forges as bare repositories (github/… and gitlab/…) behind one local smart-HTTP server,
+/// which checks Basic auth against the tokens given (the CI jobs fetch their own repository with
+/// it), and one local sshd, which accepts each CI's deploy key for its twin repository only (the
+/// jobs push with those). Tokens and private keys are canaries: they must never show up in a job
+/// log or in a URL the server saw.
 /// </summary>
 internal sealed class Forges : IDisposable
 {
@@ -14,6 +17,7 @@ internal sealed class Forges : IDisposable
 
     public Forges()
     {
+        Tools.RequireSshd(); // skip (or fail under CI) before starting anything
         Root = _dir.Combine("forges");
         Directory.CreateDirectory(Root);
         GitHubBare = Path.Combine(Root, "github", "acme", "app.git");
@@ -27,7 +31,21 @@ internal sealed class Forges : IDisposable
         Server.AcceptedTokens.Add(GitHubBotToken);
         Server.AcceptedTokens.Add(GitLabBotToken);
         Server.AcceptedTokens.Add(ActionsToken);
+        Ssh = SshGitServer.Start(Root, _dir.Combine("sshd"));
+        Ssh.SetKeys([(GitLabDeployKey.PublicKey, "gitlab/acme/app.git"), (GitHubDeployKey.PublicKey, "github/acme/app.git")]);
     }
+
+    public SshGitServer Ssh { get; }
+
+    /// <summary>GitHub's CI key: registered for the GitLab repository only (GitHub's GITLAB_DEPLOY_KEY).</summary>
+    public DeployKeyPair GitLabDeployKey { get; } = DeployKeyPair.Generate("gitmirror");
+
+    /// <summary>GitLab's CI key: registered for the GitHub repository only (GitLab's GITHUB_DEPLOY_KEY).</summary>
+    public DeployKeyPair GitHubDeployKey { get; } = DeployKeyPair.Generate("gitmirror");
+
+    public string GitHubSshUrl => $"{Ssh.BaseUrl}/github/acme/app.git";
+
+    public string GitLabSshUrl => $"{Ssh.BaseUrl}/gitlab/acme/app.git";
 
     public string Root { get; }
 
@@ -52,9 +70,10 @@ internal sealed class Forges : IDisposable
         return code == 0 ? stdout.Trim() : null;
     }
 
-    /// <summary>No token, raw or Basic-encoded, in the job's log or in any URL the server saw.</summary>
+    /// <summary>No token, raw or Basic-encoded, and no private key, in any form, in the job's log or in any URL the server saw.</summary>
     public void AssertNoSecretLeaked(string log)
     {
+        foreach (var key in new[] { GitLabDeployKey, GitHubDeployKey }) AssertNoKeyIn(key, log);
         foreach (var token in new[] { GitHubBotToken, GitLabBotToken, ActionsToken })
         {
             var forms = new[] { token }
@@ -67,8 +86,20 @@ internal sealed class Forges : IDisposable
         }
     }
 
+    /// <summary>Neither the secret's value nor any line of the PEM it decodes to.</summary>
+    public static void AssertNoKeyIn(DeployKeyPair key, string text)
+    {
+        Assert.DoesNotContain(key.SecretValue, text, StringComparison.Ordinal);
+        var pem = Encoding.ASCII.GetString(Convert.FromBase64String(key.SecretValue));
+        foreach (var line in pem.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("-----", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotContain(line, text, StringComparison.Ordinal);
+        }
+    }
+
     public void Dispose()
     {
+        Ssh?.Dispose();
         Server.Dispose();
         _dir.Dispose();
     }

@@ -15,7 +15,9 @@ public sealed class GitLabJobTests : IDisposable
         _project = new GitLabProject(_forges.Scratch("gitlab-project"));
         _project.Variables["GITHUB_URL"] = $"{_forges.Server.BaseUrl}/github";
         _project.Variables["GITHUB_REPO"] = "acme/app";
-        _project.Variables["GITHUB_TOKEN"] = _forges.GitHubBotToken;
+        _project.Variables["GITHUB_SSH_URL"] = _forges.GitHubSshUrl;
+        _project.Variables["MIRROR_SSH_KNOWN_HOSTS"] = _forges.Ssh.KnownHostsLine;
+        _project.Variables["GITHUB_DEPLOY_KEY"] = _forges.GitHubDeployKey.SecretValue;
         _project.Variables["MIRROR_BOT_USER"] = Bot;
     }
 
@@ -44,7 +46,8 @@ public sealed class GitLabJobTests : IDisposable
         var second = Run(new GitLabPush("refs/heads/feature", c2, "alice"));
         Assert.True(second.Succeeded, second.Log);
         Assert.Equal(c2, GitHubRef("refs/heads/feature"));
-        Assert.Equal(0, _forges.Server.AuthFailures);
+        // Pushed over SSH with the deploy key, to its one repository.
+        Assert.Contains("git-receive-pack github/acme/app.git allowed", _forges.Ssh.Accesses);
     }
 
     [SkippableFact]

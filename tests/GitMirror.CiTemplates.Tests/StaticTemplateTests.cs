@@ -83,6 +83,25 @@ public sealed class StaticTemplateTests
         Assert.DoesNotMatch(@"set -x|GIT_TRACE|GIT_CURL_VERBOSE", text);
     }
 
+    [Theory]
+    [InlineData("github-mirror.yml", "GITLAB_DEPLOY_KEY", "gitlab.com", "GITLAB_TOKEN")]
+    [InlineData("gitlab-mirror.yml", "GITHUB_DEPLOY_KEY", "github.com", "GITHUB_TOKEN")]
+    public void Pushes_use_the_deploy_key_over_ssh_with_pinned_host_keys_never_a_bot_token(string template, string key, string host, string token)
+    {
+        var text = File.ReadAllText(Tools.Template(template));
+        Assert.Contains(key, text);
+        Assert.DoesNotContain(token, text); // the bot's token is no CI secret any more
+        Assert.Contains("StrictHostKeyChecking=yes", text);
+        Assert.Contains("IdentitiesOnly=yes", text);
+        Assert.Contains("GlobalKnownHostsFile=/dev/null", text);
+        Assert.DoesNotMatch(@"StrictHostKeyChecking=(no|accept-new|off)|ssh-keyscan|UserKnownHostsFile=/dev/null", text);
+        // The published host keys, one line per type (ed25519, ECDSA, RSA), with where they come from.
+        Assert.Equal(3, Regex.Matches(text, $@"(?m)^\s+{Regex.Escape(host)} (ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) AAAA[A-Za-z0-9+/=]+$").Count);
+        Assert.Contains(host == "github.com" ? "docs.github.com/en/authentication" : "docs.gitlab.com/user/gitlab_com", text);
+        Assert.Contains("umask 077", text);
+        Assert.Contains("trap 'rm -rf \"$ssh_dir\"' EXIT", text);
+    }
+
     [Fact]
     public void GitLabScript_IsPosixSh()
     {

@@ -25,6 +25,12 @@ internal static class Tools
         return RequireFile(NodeBin("gitlab-ci-local"), "gitlab-ci-local@4.70.1");
     }
 
+    /// <summary>Skips (or fails under CI=true) when OpenSSH's sshd and client are missing (apt: openssh-server).</summary>
+    public static void RequireSshd()
+    {
+        if (GitMirror.Testing.SshGitServer.MissingReason() is { } reason) Missing(reason);
+    }
+
     private static string NodeBin(string name) => Path.Combine(RepoRoot, ".tools", "node", "node_modules", ".bin", name);
 
     private static string RequireFile(string path, string what) =>

@@ -85,6 +85,23 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal("", result.Stdout);
     }
 
+    /// <summary>
+    /// A Sync-MirrorPair that got no pair (the stage before it failed, or it was fed objects it cannot
+    /// bind) finishes "clean" with nothing synced; its 0 must not hide those errors from cron.
+    /// </summary>
+    [Theory]
+    [InlineData("Get-MirrorPair nosuch -Path {0} | Sync-MirrorPair", 2, "Get-MirrorPair: No pair named 'nosuch'")]
+    [InlineData("Compare-MirrorRef -Path {0} | Sync-MirrorPair -Path {0}", 3, "Sync-MirrorPair: The input object cannot be bound")]
+    public void A_sync_that_received_no_pair_does_not_hide_the_errors_before_it(string commandLine, int exitCode, string error)
+    {
+        WorldStates.Arrange(_world, WorldState.Syncable);
+
+        var result = GitMirrorHost.Run(_world.Root, string.Format(System.Globalization.CultureInfo.InvariantCulture, commandLine, GitMirrorHost.Quote(_world.ConfigPath)));
+
+        Assert.True(result.ExitCode == exitCode, result.ToString());
+        Assert.StartsWith(error, result.Stderr);
+    }
+
     [Fact]
     public void An_error_record_alone_exits_2()
     {

@@ -63,14 +63,34 @@ public sealed class InitializeMirrorBootstrapTests
             var succeeded = run.Output.ToDictionary(o => (string)o.Properties["PairName"].Value, o => (bool)o.Properties["Succeeded"].Value);
             Assert.Equal(new Dictionary<string, bool> { ["myorg/repo1"] = true, ["myorg/repo2"] = true, ["myorg/broken"] = false }, succeeded);
             Assert.Equal(["MirrorOwnerNotFound"], run.ErrorIds);
-            Assert.Equal(GitLabToken, github.Repository("myorg/repo2")!.Secrets["GITLAB_TOKEN"]);
-            Assert.True(gitlab.Project("team/sub/repo2")!.Variable("GITHUB_TOKEN")!.Protected);
+            // Each CI holds a deploy key for its twin, never a bot token.
+            var secret = github.Repository("myorg/repo2")!.Secrets["GITLAB_DEPLOY_KEY"];
+            Assert.False(github.Repository("myorg/repo2")!.Secrets.ContainsKey("GITLAB_TOKEN"));
+            Assert.True(gitlab.Project("team/sub/repo2")!.Variable("GITHUB_DEPLOY_KEY")!.Protected);
+            Assert.Null(gitlab.Project("team/sub/repo2")!.Variable("GITHUB_TOKEN"));
+            var keyOnGitLab = Assert.Single(gitlab.Project("team/sub/repo2")!.DeployKeys);
+            Assert.True(keyOnGitLab.CanPush);
             // The CiFiles step: one commit holding the CI files, the same on both sides.
             var githubMain = Git.Run(github.Repository("myorg/repo2")!.BarePath, "rev-parse", "main");
             Assert.Equal(githubMain, Git.Run(gitlab.Project("team/sub/repo2")!.BarePath, "rev-parse", "main"));
             Assert.Contains(".github/workflows/gitmirror.yml", Git.Run(github.Repository("myorg/repo2")!.BarePath, "ls-tree", "-r", "--name-only", "main"));
             Assert.All(run.AllErrors, e => Assert.DoesNotContain("canary", e.ToString() + e.Exception));
             Assert.All(github.Calls.Concat(gitlab.Calls), c => Assert.DoesNotContain("canary", c.Target));
+
+            // -RotateCredentials: new keys, reported as DeployKey/Secret steps; the old key is gone.
+            var rotate = ps.Run("""
+                Initialize-MirrorBootstrap -Name myorg/repo2 -Path $args[0] -ProtectVariables -RotateCredentials -Verbose |
+                    ForEach-Object Steps | Where-Object Step -in 'DeployKey', 'Secret' | ForEach-Object { "$($_.Step) $($_.Side) $($_.Action)" }
+                """, config);
+            Assert.Null(rotate.Terminating);
+            Assert.Equal(["DeployKey GitLab Updated", "Secret GitHub Updated", "DeployKey GitHub Updated", "Secret GitLab Updated"],
+                rotate.Output.Select(o => o.BaseObject.ToString()));
+            var rotated = Assert.Single(gitlab.Project("team/sub/repo2")!.DeployKeys);
+            Assert.NotEqual(keyOnGitLab.Key, rotated.Key);
+            Assert.NotEqual(secret, github.Repository("myorg/repo2")!.Secrets["GITLAB_DEPLOY_KEY"]);
+            var keys = new[] { secret, github.Repository("myorg/repo2")!.Secrets["GITLAB_DEPLOY_KEY"], gitlab.Project("team/sub/repo2")!.Variable("GITHUB_DEPLOY_KEY")!.Value };
+            Assert.All(rotate.Verbose.Concat(rotate.Warnings).Concat(run.Verbose).Concat(run.Warnings).Concat(run.AllErrors.Select(e => e.ToString())),
+                text => Assert.All(keys, key => Assert.DoesNotContain(key, text)));
         }
         finally
         {

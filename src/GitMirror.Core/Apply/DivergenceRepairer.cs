@@ -94,8 +94,8 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
         if (request.Seen is { } seen && (!SameSha(seen.GitHubSha, current.GitHubSha) || !SameSha(seen.GitLabSha, current.GitLabSha)))
         {
             return Refused(RefChangeFailure.Moved,
-                $"Pair '{pair.Name}': {current.Ref} moved since it was compared (GitHub {Describe(seen.GitHubSha)} -> {Describe(current.GitHubSha)}, " +
-                $"GitLab {Describe(seen.GitLabSha)} -> {Describe(current.GitLabSha)}); nothing was changed. Compare again before repairing.");
+                $"Pair '{pair.Name}': {current.Ref} moved since it was compared (GitHub {PlannedPush.Short(seen.GitHubSha, "(absent)")} -> {PlannedPush.Short(current.GitHubSha, "(absent)")}, " +
+                $"GitLab {PlannedPush.Short(seen.GitLabSha, "(absent)")} -> {PlannedPush.Short(current.GitLabSha, "(absent)")}); nothing was changed. Compare again before repairing.");
         }
         if (!current.Diverged)
         {
@@ -121,7 +121,7 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
             return Failed(backupRef: null, RefChangeFailure.Rejected,
                 $"Pair '{pair.Name}': {current.Ref} was not replaced on {target.Description}, nothing was changed: {lfs.Blocked[0].Message}", null);
         }
-        log.Verbose($"[{pair.Name}] Backing up {current.Ref} {Describe(step.OldSha)} to {step.BackupRef} on {target.Description}");
+        log.Verbose($"[{pair.Name}] Backing up {current.Ref} {PlannedPush.Short(step.OldSha, "(absent)")} to {step.BackupRef} on {target.Description}");
         // The loser's own object, pushed back to the loser under a new name: create-only (leased on "absent").
         var backup = _pusher.Push(locked.Cache, target, [new PlannedPush(step.BackupRef!, loser, null, step.OldSha) { Source = loser }], cancellationToken);
         if (!backup.Updates[0].Succeeded)
@@ -131,7 +131,7 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
                 backup.Failure);
         }
 
-        log.Verbose($"[{pair.Name}] Replacing {current.Ref} {Describe(step.OldSha)} with {Describe(step.NewSha)} on {target.Description}");
+        log.Verbose($"[{pair.Name}] Replacing {current.Ref} {PlannedPush.Short(step.OldSha, "(absent)")} with {PlannedPush.Short(step.NewSha, "(absent)")} on {target.Description}");
         var replace = _pusher.Push(locked.Cache, target, [replacement], cancellationToken);
         if (!replace.Updates[0].Succeeded)
         {
@@ -144,7 +144,7 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
         }
 
         return new RepairOutcome(request, current, Result(true, step.BackupRef,
-            $"{loser} now has {winner}'s {Describe(step.NewSha)}; its old {Describe(step.OldSha)} is kept at {step.BackupRef} on {loser}"), null);
+            $"{loser} now has {winner}'s {PlannedPush.Short(step.NewSha, "(absent)")}; its old {PlannedPush.Short(step.OldSha, "(absent)")} is kept at {step.BackupRef} on {loser}"), null);
 
         RepairOutcome Refused(RefChangeFailure failure, string message) =>
             new(request, current, null, new RefChangeException(failure, message));
@@ -181,7 +181,7 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
             .Select(c => (Comparison: c, Sha: c.ShaOf(loser)!, Backup: BackupRefFor(c.Ref, now))).ToList();
         var create = group.Where(c => c.ShaOf(winner) is not null && c.ShaOf(loser) is null).ToList();
         var target = RemoteEndpoint.For(pair, loser);
-        var plan = $"remove {string.Join(", ", remove.Select(r => $"{r.Comparison.Ref} {Describe(r.Sha)} (kept at {r.Backup})"))} on {loser}" +
+        var plan = $"remove {string.Join(", ", remove.Select(r => $"{r.Comparison.Ref} {PlannedPush.Short(r.Sha, "(absent)")} (kept at {r.Backup})"))} on {loser}" +
             (create.Count == 0 ? "" : $", then create {string.Join(", ", create.Select(c => c.Ref))} there from {winner}");
         var step = new RepairStep(current, winner, current.ShaOf(loser), current.ShaOf(winner),
             remove.FirstOrDefault(r => r.Comparison.Ref == current.Ref).Backup) { Conflict = plan };
@@ -276,6 +276,4 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
         : RefChangeFailure.Rejected;
 
     private static bool SameSha(string? a, string? b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
-
-    private static string Describe(string? sha) => sha is null ? "(absent)" : PlannedPush.Short(sha);
 }

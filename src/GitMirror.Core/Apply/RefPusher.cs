@@ -98,10 +98,13 @@ public sealed class RefPusher(IMirrorLog log)
         var remaining = batch.ToList();
         var atomic = true;
         var retriedAfterFailure = false;
+        var oneByOne = false;
         while (remaining.Count > 0)
         {
-            log.Verbose($"Pushing {remaining.Count} refs to {target.Description}{(atomic ? " (atomic)" : "")}: {string.Join(", ", remaining.Take(20))}{(remaining.Count > 20 ? ", …" : "")}");
-            var result = await target.RunGitAsync(cache.Path, PushArguments(remaining, atomic), remaining.Select(Refspec).ToList(), null, cancellationToken)
+            var pushing = oneByOne ? remaining.Take(1).ToList() : remaining;
+            var later = remaining.Skip(pushing.Count).ToList();
+            log.Verbose($"Pushing {pushing.Count} refs to {target.Description}{(atomic ? " (atomic)" : "")}: {string.Join(", ", pushing.Take(20))}{(pushing.Count > 20 ? ", …" : "")}");
+            var result = await target.RunGitAsync(cache.Path, PushArguments(pushing, atomic), pushing.Select(Refspec).ToList(), null, cancellationToken)
                 .ConfigureAwait(false);
             var answers = PushPorcelain.Parse(result.StandardOutput);
             if (atomic && answers.Count == 0 && result.StandardError.Contains("does not support --atomic", StringComparison.Ordinal))
@@ -113,7 +116,15 @@ public sealed class RefPusher(IMirrorLog log)
             var serverLines = PushPorcelain.ServerMessages(result.StandardError);
             var retry = new List<PlannedPush>();
             var unanswered = new List<PlannedPush>();
-            foreach (var push in remaining)
+            if (!oneByOne && pushing.Count > 1 && DeclinedAsAWhole(pushing, answers))
+            {
+                // A pre-receive hook (GitLab's protected branches, GitHub's rules) declines every ref of the
+                // push with one reason, naming no culprit: push each ref alone so the others still land.
+                log.Verbose($"{target.Description} declined all {pushing.Count} refs at once; pushing them one by one");
+                oneByOne = true;
+                continue;
+            }
+            foreach (var push in pushing)
             {
                 if (!answers.TryGetValue(push.Ref, out var answer))
                 {
@@ -157,15 +168,22 @@ public sealed class RefPusher(IMirrorLog log)
                 log.Verbose($"{target.Description}: the push failed ({failure.Message}); {again.Count} refs still need it, trying once more");
                 retry.AddRange(again);
             }
-            else if (retry.Count == remaining.Count)
+            else if (retry.Count == pushing.Count)
             {
                 // Every ref "held back by another" and none refused: nothing would change on a retry.
                 foreach (var push in retry) outcomes[push.Ref] = new RefOutcome(false, $"rejected by {target.Description}: {LastLines(result.StandardError)}");
-                return null;
+                retry.Clear();
             }
-            remaining = retry;
+            remaining = [.. retry, .. later];
         }
         return null;
+    }
+
+    /// <summary>Every ref refused, for the same reason: the server refused the push, not one ref of it.</summary>
+    private static bool DeclinedAsAWhole(IReadOnlyList<PlannedPush> pushing, IReadOnlyDictionary<string, PushAnswer> answers)
+    {
+        var reasons = pushing.Select(p => answers.TryGetValue(p.Ref, out var a) && a.Kind == PushAnswerKind.Rejected ? a.Reason : null).ToList();
+        return reasons.All(r => r is not null) && reasons.Distinct(StringComparer.Ordinal).Count() == 1;
     }
 
     private static List<string> PushArguments(IReadOnlyList<PlannedPush> pushes, bool atomic)
@@ -201,7 +219,7 @@ public sealed class RefPusher(IMirrorLog log)
             return new RefOutcome(true, $"already on {target.Side}");
         }
         return new RefOutcome(false,
-            $"{push.Ref} moved on {target.Description} since it was read (expected {Describe(push.OldSha)}, found {(found == "?" ? "a value that could not be read" : Describe(found))}); " +
+            $"{push.Ref} moved on {target.Description} since it was read (expected {PlannedPush.Short(push.OldSha, "no ref")}, found {(found == "?" ? "a value that could not be read" : PlannedPush.Short(found, "no ref"))}); " +
             $"it was not {(push.NewSha is null ? "deleted" : "pushed")}" + (push.Force || push.NewSha is null ? "" : ", the next run syncs it"),
             LeaseLost: true);
     }
@@ -238,7 +256,7 @@ public sealed class RefPusher(IMirrorLog log)
             else
             {
                 outcomes[push.Ref] = new RefOutcome(false,
-                    $"{push.Ref} moved on {target.Description} while it was being pushed (expected {Describe(push.OldSha)}, found {Describe(current)}); it was not pushed again",
+                    $"{push.Ref} moved on {target.Description} while it was being pushed (expected {PlannedPush.Short(push.OldSha, "no ref")}, found {PlannedPush.Short(current, "no ref")}); it was not pushed again",
                     LeaseLost: true);
             }
         }
@@ -259,6 +277,4 @@ public sealed class RefPusher(IMirrorLog log)
         var lines = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         return lines.Count == 0 ? "(no message)" : string.Join(" ", lines.TakeLast(3));
     }
-
-    private static string Describe(string? sha) => sha is null ? "no ref" : PlannedPush.Short(sha);
 }

@@ -76,7 +76,7 @@ public sealed class CiFilesInstaller : ICiFilesInstaller
         var gitlabTip = gitlabRefs.GetValueOrDefault(refName);
         if (tip != gitlabTip)
         {
-            return Failed($"{refName} moved right after the sync (GitHub {Describe(tip)}, GitLab {Describe(gitlabTip)}); run bootstrap again");
+            return Failed($"{refName} moved right after the sync (GitHub {PlannedPush.Short(tip, "absent")}, GitLab {PlannedPush.Short(gitlabTip, "absent")}); run bootstrap again");
         }
         if (tip is null && githubRefs.Keys.Any(r => r.StartsWith("refs/heads/", StringComparison.Ordinal)))
         {
@@ -176,8 +176,6 @@ public sealed class CiFilesInstaller : ICiFilesInstaller
         return repository.ObjectDatabase.CreateCommit(signature, signature, message,
             repository.ObjectDatabase.CreateTree(tree), parent is null ? [] : [parent], prettifyMessage: false);
     }
-
-    private static string Describe(string? sha) => sha is null ? "absent" : PlannedPush.Short(sha);
 
     private static MirrorBootstrapStep Step(MirrorBootstrapAction action, string detail) => new()
     {

@@ -9,8 +9,6 @@ public enum MirrorBootstrapFailure
     TokenMissing,
     /// <summary>A classic token lacks a scope bootstrap or mirroring needs.</summary>
     TokenScopeMissing,
-    /// <summary>GitLab cannot mask the GitHub token, so it cannot be stored as a masked variable.</summary>
-    TokenNotMaskable,
     /// <summary>A forge refused or failed a call (see <see cref="MirrorBootstrapException.ForgeFailure"/>).</summary>
     ForgeApi,
     /// <summary>Something is not there that bootstrap does not create (a GitLab group, a GitHub owner).</summary>
@@ -35,7 +33,6 @@ public sealed class MirrorBootstrapException(MirrorBootstrapFailure failure, Mir
     {
         MirrorBootstrapFailure.TokenMissing => "MirrorTokenMissing",
         MirrorBootstrapFailure.TokenScopeMissing => "MirrorTokenScopeMissing",
-        MirrorBootstrapFailure.TokenNotMaskable => "MirrorTokenNotMaskable",
         MirrorBootstrapFailure.OwnerNotFound => "MirrorOwnerNotFound",
         _ => "MirrorBootstrapFailed",
     };

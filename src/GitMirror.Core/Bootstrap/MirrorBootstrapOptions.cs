@@ -26,8 +26,11 @@ public sealed class MirrorBootstrapOptions
 
     public MirrorRepositoryVisibility Visibility { get; init; } = MirrorRepositoryVisibility.Private;
 
-    /// <summary>Make GitLab's GITHUB_TOKEN variable protected: it then reaches only pipelines of protected branches and tags.</summary>
+    /// <summary>Make GitLab's GITHUB_DEPLOY_KEY variable protected: it then reaches only pipelines of protected branches and tags.</summary>
     public bool ProtectVariables { get; init; }
+
+    /// <summary>Replace each CI's deploy key even when one is in place: new key added, secret updated, old key deleted.</summary>
+    public bool RotateCredentials { get; init; }
 
     /// <summary>Ci: secrets, variables and CI files. Webhook: a push webhook on each side to <see cref="ServiceUrl"/>, nothing in CI.</summary>
     public MirrorBootstrapTrigger Trigger { get; init; } = MirrorBootstrapTrigger.Ci;

@@ -5,10 +5,12 @@ using GitMirror.Core.Forges.GitLab;
 namespace GitMirror.Core.Bootstrap;
 
 /// <summary>
-/// Sets up pairs for CI mirroring: repositories, secrets, variables and CI files on both sides.
-/// Idempotent: a second run reports Unchanged except for the secrets, which are always re-put so
-/// that re-running rotates tokens. Tokens and scopes are checked before anything changes; under
-/// WhatIf (shouldProcess answers false) every change is described and none is made.
+/// Sets up pairs for CI mirroring: repositories, deploy keys, secrets, variables and CI files on
+/// both sides. Each side's CI gets the private half of a write deploy key registered on its twin
+/// only, so it can push to that one repository and nothing else; the bots' tokens stay here.
+/// Idempotent: a second run reports Unchanged (RotateCredentials replaces the keys). Tokens and
+/// scopes are checked before anything changes; under WhatIf (shouldProcess answers false) every
+/// change is described and none is made.
 /// </summary>
 public sealed class MirrorBootstrapper
 {
@@ -58,7 +60,8 @@ public sealed class MirrorBootstrapper
             var gitLab = await GitLabFor(pair, ct).ConfigureAwait(false);
 
             run.Next(MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitHub);
-            var gitHubRepoExists = await EnsureGitHubRepositoryAsync(run, gitHub, ct).ConfigureAwait(false);
+            var gitHubRepo = await EnsureGitHubRepositoryAsync(run, gitHub, ct).ConfigureAwait(false);
+            var gitHubRepoExists = gitHubRepo is not null;
             run.Next(MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitLab);
             var project = await EnsureGitLabProjectAsync(run, gitLab, ct).ConfigureAwait(false);
             if (_options.Trigger == MirrorBootstrapTrigger.Webhook)
@@ -70,14 +73,14 @@ public sealed class MirrorBootstrapper
                 await EnsureGitLabHookAsync(run, gitLab, project, ct).ConfigureAwait(false);
                 return run.Finish(null);
             }
-            run.Next(MirrorBootstrapStepKind.Secret, MirrorBootstrapSide.GitHub);
-            await PutGitHubSecretAsync(run, gitHub, gitHubRepoExists, gitLab.Token, ct).ConfigureAwait(false);
-            run.Next(MirrorBootstrapStepKind.Secret, MirrorBootstrapSide.GitLab);
-            await PutGitLabTokenAsync(run, gitLab, project, gitHub.Token, ct).ConfigureAwait(false);
+            var bothExist = gitHubRepoExists && project is not null;
+            // GitHub's CI pushes to GitLab with a key registered on the GitLab project, and back.
+            await ProvisionCiKeyAsync(run, MirrorSide.GitLab, GitLabKeys(gitLab, project, run.Pair), GitHubSecretStore(gitHub, run.Pair), bothExist, ct).ConfigureAwait(false);
+            await ProvisionCiKeyAsync(run, MirrorSide.GitHub, GitHubKeys(gitHub, run.Pair), GitLabSecretStore(gitLab, project, run.Pair), bothExist, ct).ConfigureAwait(false);
             run.Next(MirrorBootstrapStepKind.Variables, MirrorBootstrapSide.GitHub);
-            await SetGitHubVariablesAsync(run, gitHub, gitHubRepoExists, ct).ConfigureAwait(false);
+            await SetGitHubVariablesAsync(run, gitHub, gitHubRepoExists, project?.SshUrl, ct).ConfigureAwait(false);
             run.Next(MirrorBootstrapStepKind.Variables, MirrorBootstrapSide.GitLab);
-            await SetGitLabVariablesAsync(run, gitLab, project, ct).ConfigureAwait(false);
+            await SetGitLabVariablesAsync(run, gitLab, project, gitHubRepo?.SshUrl, ct).ConfigureAwait(false);
             run.Next(MirrorBootstrapStepKind.CiFiles, MirrorBootstrapSide.Both);
             await InstallCiFilesAsync(run, gitHubRepoExists && project is not null, ct).ConfigureAwait(false);
             return run.Finish(null);
@@ -88,23 +91,17 @@ public sealed class MirrorBootstrapper
         }
         catch (ForgeApiException e)
         {
-            var failure = e.Kind == ForgeFailureKind.Invalid && e.FieldErrors.ContainsKey("value") && run.Current == (MirrorBootstrapStepKind.Secret, MirrorBootstrapSide.GitLab)
-                ? MirrorBootstrapFailure.TokenNotMaskable
-                : MirrorBootstrapFailure.ForgeApi;
-            var message = failure == MirrorBootstrapFailure.TokenNotMaskable
-                ? $"{e.Message}. GitLab masks only values that are {MirrorCiVariables.MaskingRule}."
-                : e.Message;
-            return run.Finish(new MirrorBootstrapException(failure, e.Forge, $"{pair.Name}: {message}", e));
+            return run.Finish(new MirrorBootstrapException(MirrorBootstrapFailure.ForgeApi, e.Forge, $"{pair.Name}: {e.Message}", e));
         }
     }
 
-    private async Task<bool> EnsureGitHubRepositoryAsync(PairRun run, GitHubSide gitHub, CancellationToken ct)
+    private async Task<GitHubRepository?> EnsureGitHubRepositoryAsync(PairRun run, GitHubSide gitHub, CancellationToken ct)
     {
         var (owner, name) = SplitGitHub(run.Pair);
         if (await gitHub.Api.GetRepositoryAsync(owner, name, ct).ConfigureAwait(false) is { } existing)
         {
             run.Done(MirrorBootstrapAction.Unchanged, $"{existing.FullName} exists ({existing.Visibility})");
-            return true;
+            return existing;
         }
         var kind = await gitHub.Api.GetAccountKindAsync(owner, ct).ConfigureAwait(false)
             ?? throw new MirrorBootstrapException(MirrorBootstrapFailure.OwnerNotFound, MirrorSide.GitHub,
@@ -123,10 +120,10 @@ public sealed class MirrorBootstrapper
             _ => ("private", ""),
         };
         var what = $"create {visibility} repository in {(inOrganization ? "organization" : "user account")} {owner}";
-        if (!run.ShouldProcess($"GitHub {owner}/{name}", what)) return false;
-        await gitHub.Api.CreateRepositoryAsync(owner, name, inOrganization, visibility, ct).ConfigureAwait(false);
+        if (!run.ShouldProcess($"GitHub {owner}/{name}", what)) return null;
+        var created = await gitHub.Api.CreateRepositoryAsync(owner, name, inOrganization, visibility, ct).ConfigureAwait(false);
         run.Done(MirrorBootstrapAction.Created, $"created {owner}/{name} ({visibility}){note}");
-        return true;
+        return created;
     }
 
     private async Task<GitLabProject?> EnsureGitLabProjectAsync(PairRun run, GitLabSide gitLab, CancellationToken ct)
@@ -200,51 +197,206 @@ public sealed class MirrorBootstrapper
             existing is null ? $"push and tag push webhook to {url} added" : $"webhook {existing.Id} to {url} updated (secret re-set)");
     }
 
-    private static async Task PutGitHubSecretAsync(PairRun run, GitHubSide gitHub, bool repoExists, string gitLabToken, CancellationToken ct)
+    /// <summary>Where a CI's deploy key is registered: the twin repository.</summary>
+    private sealed record KeyStore(
+        string Target,
+        Func<CancellationToken, Task<IReadOnlyList<ForgeDeployKey>>> List,
+        Func<string, string, CancellationToken, Task<ForgeDeployKey>> Add,
+        Func<long, CancellationToken, Task> Delete);
+
+    /// <summary>Where a CI's private key goes: the secret store of the repository whose CI pushes.</summary>
+    private sealed record SecretStore(
+        string Target,
+        string Name,
+        string Flags,
+        Func<CancellationToken, Task<bool>> Exists,
+        Func<DeployKeyPair, CancellationToken, Task<ForgeWriteOutcome>> Put,
+        string LegacyName,
+        Func<CancellationToken, Task<bool>> LegacyExists,
+        Func<CancellationToken, Task> DeleteLegacy);
+
+    private static KeyStore GitHubKeys(GitHubSide gitHub, MirrorPair pair)
     {
-        var secret = MirrorCiVariables.GitHubSecretName;
-        if (!run.ShouldProcess($"GitHub {run.Pair.GitHub}", $"set Actions secret {secret} to the GitLab bot's token")) return;
-        if (!repoExists)
-        {
-            run.Done(MirrorBootstrapAction.Skipped, $"{secret} not set: the repository was not created");
-            return;
-        }
-        var (owner, name) = SplitGitHub(run.Pair);
-        var outcome = await gitHub.Api.PutActionsSecretAsync(owner, name, secret, gitLabToken, ct).ConfigureAwait(false);
-        run.Done(outcome == ForgeWriteOutcome.Created ? MirrorBootstrapAction.Created : MirrorBootstrapAction.Updated,
-            $"Actions secret {secret} {(outcome == ForgeWriteOutcome.Created ? "created" : "updated")} (sealed with the repository's public key)");
+        var (owner, name) = SplitGitHub(pair);
+        return new KeyStore($"GitHub {pair.GitHub}",
+            ct => gitHub.Api.ListDeployKeysAsync(owner, name, ct),
+            (title, key, ct) => gitHub.Api.AddWriteDeployKeyAsync(owner, name, title, key, ct),
+            (id, ct) => gitHub.Api.DeleteDeployKeyAsync(owner, name, id, ct));
     }
 
-    private async Task PutGitLabTokenAsync(PairRun run, GitLabSide gitLab, GitLabProject? project, string gitHubToken, CancellationToken ct)
+    private static KeyStore GitLabKeys(GitLabSide gitLab, GitLabProject? project, MirrorPair pair) => new(
+        $"GitLab {pair.GitLab}",
+        async ct => (await gitLab.Api.ListDeployKeysAsync(project!.Id, ct).ConfigureAwait(false))
+            .Select(k => new ForgeDeployKey(k.Id, k.Title ?? "", k.Key ?? "", k.CanPush)).ToList(),
+        async (title, key, ct) =>
+        {
+            var added = await gitLab.Api.AddWriteDeployKeyAsync(project!.Id, title, key, ct).ConfigureAwait(false);
+            return new ForgeDeployKey(added.Id, added.Title ?? title, added.Key ?? key, added.CanPush);
+        },
+        (id, ct) => gitLab.Api.DeleteDeployKeyAsync(project!.Id, id, ct));
+
+    private static SecretStore GitHubSecretStore(GitHubSide gitHub, MirrorPair pair)
     {
-        var wanted = MirrorCiVariables.GitLabToken(gitHubToken, _options.ProtectVariables);
-        var flags = $"masked and hidden{(wanted.Protected ? ", protected" : ", not protected")}";
-        if (!run.ShouldProcess($"GitLab {run.Pair.GitLab}", $"set CI/CD variable {wanted.Key} to the GitHub bot's token ({flags})")) return;
-        if (project is null)
-        {
-            run.Done(MirrorBootstrapAction.Skipped, $"{wanted.Key} not set: the project was not created");
-            return;
-        }
-        // Always written, even when equal: re-running bootstrap is how tokens are rotated.
-        var existing = await gitLab.Api.GetProjectVariableAsync(project.Id, wanted.Key, ct).ConfigureAwait(false);
-        if (existing is null) await gitLab.Api.CreateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
-        else if (existing.Hidden) await gitLab.Api.UpdateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
-        else
-        {
-            // A visible variable (an older bootstrap) cannot be made hidden in place: GitLab takes
-            // masked_and_hidden on creation only. Replace it, so the UI never shows the token again.
-            await gitLab.Api.DeleteProjectVariableAsync(project.Id, wanted.Key, ct).ConfigureAwait(false);
-            await gitLab.Api.CreateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
-        }
-        run.Done(existing is null ? MirrorBootstrapAction.Created : MirrorBootstrapAction.Updated,
-            $"CI/CD variable {wanted.Key} {(existing is null ? "created" : "updated")} ({flags})");
+        var (owner, name) = SplitGitHub(pair);
+        return new SecretStore($"GitHub {pair.GitHub}", MirrorCiVariables.GitHubSecretName, "Actions secret, sealed with the repository's public key",
+            ct => gitHub.Api.ActionsSecretExistsAsync(owner, name, MirrorCiVariables.GitHubSecretName, ct),
+            (key, ct) => gitHub.Api.PutActionsSecretAsync(owner, name, MirrorCiVariables.GitHubSecretName, key.SecretValue, ct),
+            MirrorCiVariables.LegacyGitHubTokenSecret,
+            ct => gitHub.Api.ActionsSecretExistsAsync(owner, name, MirrorCiVariables.LegacyGitHubTokenSecret, ct),
+            ct => gitHub.Api.DeleteActionsSecretAsync(owner, name, MirrorCiVariables.LegacyGitHubTokenSecret, ct));
     }
 
-    private async Task SetGitHubVariablesAsync(PairRun run, GitHubSide gitHub, bool repoExists, CancellationToken ct)
+    private SecretStore GitLabSecretStore(GitLabSide gitLab, GitLabProject? project, MirrorPair mirrorPair)
+    {
+        var key = MirrorCiVariables.GitLabKeyVariable;
+        var legacy = MirrorCiVariables.LegacyGitLabTokenVariable;
+        return new SecretStore($"GitLab {mirrorPair.GitLab}", key,
+            $"CI/CD variable, masked and hidden, {(_options.ProtectVariables ? "protected" : "not protected")}",
+            async ct => await gitLab.Api.GetProjectVariableAsync(project!.Id, key, ct).ConfigureAwait(false) is not null,
+            async (pair, ct) =>
+            {
+                var wanted = MirrorCiVariables.GitLabDeployKey(pair, _options.ProtectVariables);
+                var existing = await gitLab.Api.GetProjectVariableAsync(project!.Id, key, ct).ConfigureAwait(false);
+                if (existing is null)
+                {
+                    await gitLab.Api.CreateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
+                    return ForgeWriteOutcome.Created;
+                }
+                if (existing.Hidden) await gitLab.Api.UpdateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
+                else
+                {
+                    // A visible variable cannot be made hidden in place: GitLab takes masked_and_hidden on
+                    // creation only. Replace it, so the UI never shows the key.
+                    await gitLab.Api.DeleteProjectVariableAsync(project.Id, key, ct).ConfigureAwait(false);
+                    await gitLab.Api.CreateProjectVariableAsync(project.Id, wanted, ct).ConfigureAwait(false);
+                }
+                return ForgeWriteOutcome.Updated;
+            },
+            legacy,
+            async ct => await gitLab.Api.GetProjectVariableAsync(project!.Id, legacy, ct).ConfigureAwait(false) is not null,
+            ct => gitLab.Api.DeleteProjectVariableAsync(project!.Id, legacy, ct));
+    }
+
+    /// <summary>
+    /// The DeployKey step of <paramref name="twin"/> and the Secret step of the other side: a write
+    /// deploy key on the twin whose private half is the other side's CI secret. Kept when one key of
+    /// ours is in place with its secret; otherwise (or with RotateCredentials) a new key is added,
+    /// the secret set to it, and only then the old keys deleted, so CI can push throughout. A bot
+    /// token an older bootstrap stored in the secret store is deleted.
+    /// </summary>
+    private async Task ProvisionCiKeyAsync(PairRun run, MirrorSide twin, KeyStore keys, SecretStore secret, bool bothExist, CancellationToken ct)
+    {
+        var keySide = twin == MirrorSide.GitHub ? MirrorBootstrapSide.GitHub : MirrorBootstrapSide.GitLab;
+        var secretSide = twin == MirrorSide.GitHub ? MirrorBootstrapSide.GitLab : MirrorBootstrapSide.GitHub;
+        var title = MirrorCiVariables.DeployKeyTitle(run.Pair, twin);
+        var addKey = $"add write deploy key '{title} (…)' that can push to this repository only";
+        var setSecret = $"set {secret.Name} ({secret.Flags}) to the deploy key's private key";
+        if (!bothExist)
+        {
+            run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+            if (run.ShouldProcess(keys.Target, addKey)) run.Done(MirrorBootstrapAction.Skipped, "deploy key not added: a repository was not created");
+            run.Next(MirrorBootstrapStepKind.Secret, secretSide);
+            if (run.ShouldProcess(secret.Target, setSecret)) run.Done(MirrorBootstrapAction.Skipped, $"{secret.Name} not set: a repository was not created");
+            return;
+        }
+
+        run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+        var ours = (await keys.List(ct).ConfigureAwait(false)).Where(k => k.Title.StartsWith(title, StringComparison.Ordinal)).ToList();
+        run.Next(MirrorBootstrapStepKind.Secret, secretSide);
+        var secretExists = await secret.Exists(ct).ConfigureAwait(false);
+        var legacy = await secret.LegacyExists(ct).ConfigureAwait(false);
+        var removeLegacy = $"delete {secret.LegacyName}, the bot token an older bootstrap stored there";
+
+        if (!_options.RotateCredentials && ours is [{ CanPush: true } current] && secretExists)
+        {
+            run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+            run.Done(MirrorBootstrapAction.Unchanged, $"write deploy key '{current.Title}' (id {current.Id}) in place; -RotateCredentials replaces it");
+            run.Next(MirrorBootstrapStepKind.Secret, secretSide);
+            if (!legacy)
+            {
+                run.Done(MirrorBootstrapAction.Unchanged, $"{secret.Name} in place ({secret.Flags})");
+                return;
+            }
+            if (!run.ShouldProcess(secret.Target, removeLegacy)) return;
+            await secret.DeleteLegacy(ct).ConfigureAwait(false);
+            run.Done(MirrorBootstrapAction.Updated, $"{secret.Name} in place; {secret.LegacyName} (the bot's token, from an older bootstrap) deleted");
+            return;
+        }
+
+        var why = ours.Count == 0 ? null
+            : _options.RotateCredentials ? "rotation asked"
+            : !secretExists ? $"{secret.Name} is missing"
+            : ours.Count > 1 ? $"{ours.Count} keys of ours, one too many"
+            : "the key cannot push";
+        var replace = ours.Count == 0 ? "" : $", then delete the old key{(ours.Count > 1 ? "s" : "")} {string.Join(", ", ours.Select(k => k.Id))} ({why})";
+        // Both questions first: a key nobody holds the private half of, or a secret without its key, helps nobody.
+        run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+        var mayAdd = run.Ask(keys.Target, addKey + replace);
+        run.Next(MirrorBootstrapStepKind.Secret, secretSide);
+        var maySet = run.Ask(secret.Target, setSecret + (legacy ? $", and {removeLegacy}" : ""));
+        if (!mayAdd || !maySet)
+        {
+            run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+            run.Done(MirrorBootstrapAction.Skipped, $"not done (WhatIf or declined): {addKey}{replace}");
+            run.Next(MirrorBootstrapStepKind.Secret, secretSide);
+            run.Done(MirrorBootstrapAction.Skipped, $"not done (WhatIf or declined): {setSecret}");
+            return;
+        }
+
+        run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+        var newTitle = $"{title} ({DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ})";
+        var pair = DeployKeyPair.Generate("gitmirror");
+        var added = await keys.Add(newTitle, pair.PublicKey, ct).ConfigureAwait(false);
+
+        run.Next(MirrorBootstrapStepKind.Secret, secretSide);
+        ForgeWriteOutcome outcome;
+        try
+        {
+            outcome = await secret.Put(pair, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Nobody holds the new key's private half: take the key back (best effort), keep the old ones.
+            var takenBack = true;
+            try
+            {
+                await keys.Delete(added.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ForgeApiException)
+            {
+                // The failure that matters is the one being rethrown; the next run replaces the stray key.
+                takenBack = false;
+            }
+            run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+            run.Done(MirrorBootstrapAction.Skipped, takenBack
+                ? $"write deploy key '{newTitle}' added, then deleted again: {secret.Name} could not be set"
+                : $"write deploy key '{newTitle}' (id {added.Id}) added but {secret.Name} could not be set; the next run replaces the key");
+            run.Next(MirrorBootstrapStepKind.Secret, secretSide);
+            throw;
+        }
+        if (legacy) await secret.DeleteLegacy(ct).ConfigureAwait(false);
+        run.Done(outcome == ForgeWriteOutcome.Created && !legacy ? MirrorBootstrapAction.Created : MirrorBootstrapAction.Updated,
+            $"{secret.Name} {(outcome == ForgeWriteOutcome.Created ? "created" : "updated")} ({secret.Flags})"
+            + (legacy ? $"; {secret.LegacyName} (the bot's token, from an older bootstrap) deleted" : ""));
+
+        run.Next(MirrorBootstrapStepKind.DeployKey, keySide);
+        foreach (var old in ours) await keys.Delete(old.Id, ct).ConfigureAwait(false);
+        run.Done(ours.Count == 0 ? MirrorBootstrapAction.Created : MirrorBootstrapAction.Updated,
+            $"write deploy key '{newTitle}' (id {added.Id}) added"
+            + (ours.Count == 0 ? "" : $"; old key{(ours.Count > 1 ? "s" : "")} {string.Join(", ", ours.Select(k => k.Id))} deleted ({why})"));
+    }
+
+    private async Task SetGitHubVariablesAsync(PairRun run, GitHubSide gitHub, bool repoExists, string? gitLabSshUrl, CancellationToken ct)
     {
         var (owner, name) = SplitGitHub(run.Pair);
         var changes = new List<VariableChange>();
-        foreach (var (key, value) in MirrorCiVariables.ForGitHub(run.Pair, _options.GitHubBotUser))
+        var wanted = MirrorCiVariables.ForGitHub(run.Pair, _options.GitHubBotUser, gitLabSshUrl);
+        if (repoExists)
+        {
+            WarnIfHostUnpinned(run.Pair, "GitHub", wanted.Single(v => v.Name == "GITLAB_SSH_URL").Value,
+                await gitHub.Api.GetActionsVariableAsync(owner, name, MirrorCiVariables.KnownHosts, ct).ConfigureAwait(false) is not null);
+        }
+        foreach (var (key, value) in wanted)
         {
             var current = repoExists ? await gitHub.Api.GetActionsVariableAsync(owner, name, key, ct).ConfigureAwait(false) : null;
             changes.Add(new VariableChange(key, current is null ? MirrorBootstrapAction.Created
@@ -252,17 +404,22 @@ public sealed class MirrorBootstrapper
         }
         await ApplyVariablesAsync(run, $"GitHub {run.Pair.GitHub}", "Actions", repoExists, changes, async change =>
         {
-            var value = MirrorCiVariables.ForGitHub(run.Pair, _options.GitHubBotUser).Single(v => v.Name == change.Key).Value;
+            var value = wanted.Single(v => v.Name == change.Key).Value;
             if (change.Action == MirrorBootstrapAction.Created) await gitHub.Api.CreateActionsVariableAsync(owner, name, change.Key, value, ct).ConfigureAwait(false);
             else await gitHub.Api.UpdateActionsVariableAsync(owner, name, change.Key, value, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
-    private async Task SetGitLabVariablesAsync(PairRun run, GitLabSide gitLab, GitLabProject? project, CancellationToken ct)
+    private async Task SetGitLabVariablesAsync(PairRun run, GitLabSide gitLab, GitLabProject? project, string? gitHubSshUrl, CancellationToken ct)
     {
-        var wanted = MirrorCiVariables.ForGitLab(run.Pair, _options.GitLabBotUser)
+        var wanted = MirrorCiVariables.ForGitLab(run.Pair, _options.GitLabBotUser, gitHubSshUrl)
             .Select(v => new GitLabVariable(v.Name, v.Value, Masked: false, Protected: false, Raw: true)).ToList();
         var current = project is null ? [] : await gitLab.Api.ListProjectVariablesAsync(project.Id, ct).ConfigureAwait(false);
+        if (project is not null)
+        {
+            WarnIfHostUnpinned(run.Pair, "GitLab", wanted.Single(v => v.Key == "GITHUB_SSH_URL").Value,
+                current.Any(c => c.Key == MirrorCiVariables.KnownHosts));
+        }
         var changes = wanted.Select(w => current.FirstOrDefault(c => c.Key == w.Key) is { } c
             ? new VariableChange(w.Key, c.SameAs(w) ? MirrorBootstrapAction.Unchanged : MirrorBootstrapAction.Updated)
             : new VariableChange(w.Key, MirrorBootstrapAction.Created)).ToList();
@@ -272,6 +429,16 @@ public sealed class MirrorBootstrapper
             if (change.Action == MirrorBootstrapAction.Created) await gitLab.Api.CreateProjectVariableAsync(project!.Id, variable, ct).ConfigureAwait(false);
             else await gitLab.Api.UpdateProjectVariableAsync(project!.Id, variable, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The templates pin github.com's and gitlab.com's host keys only: a CI pushing to another host
+    /// (GitHub Enterprise Server, self-managed GitLab) refuses it until the operator sets its keys.
+    /// </summary>
+    private void WarnIfHostUnpinned(MirrorPair pair, string ci, string sshUrl, bool knownHostsSet)
+    {
+        if (knownHostsSet || MirrorCiVariables.SshHost(sshUrl) is not { } host || MirrorCiVariables.HasPinnedHostKeys(host)) return;
+        _log.Warning($"{pair.Name}: {ci}'s CI job pushes to {host}, whose SSH host key the templates do not carry: set the {ci} CI variable {MirrorCiVariables.KnownHosts} to that host's known_hosts lines (from its administrator), or the job refuses to connect.");
     }
 
     /// <summary>Writes the variables that differ (one ShouldProcess for the lot) and reports one step.</summary>
@@ -366,24 +533,18 @@ public sealed class MirrorBootstrapper
 
     private async Task<GitHubSide> CheckGitHubAsync(MirrorPair pair, string token, CancellationToken ct)
     {
-        // GitLab stores this token as a masked variable: refuse up front rather than halfway through.
-        if (_options.Trigger == MirrorBootstrapTrigger.Ci && !MirrorCiVariables.IsMaskable(token))
-        {
-            throw new MirrorBootstrapException(MirrorBootstrapFailure.TokenNotMaskable, MirrorSide.GitHub,
-                $"{pair.Name}: the GitHub token in ${pair.GitHubTokenEnv} cannot be stored as a masked GitLab variable: GitLab masks only values that are {MirrorCiVariables.MaskingRule}.");
-        }
         var api = new GitHubForge(pair.GitHubApi, token);
         var identity = await api.GetIdentityAsync(ct).ConfigureAwait(false);
         if (identity.Scopes is null)
         {
-            _log.Verbose($"The GitHub token of '{identity.Login}' reports no OAuth scopes (fine-grained token): it needs Administration, Contents, Workflows, Secrets and Variables write on the mirrored repositories.");
+            _log.Verbose($"The GitHub token of '{identity.Login}' reports no OAuth scopes (fine-grained token): it needs Administration, Contents, Workflows, Secrets and Variables write on the mirrored repositories (Administration for deploy keys).");
         }
         else
         {
             RequireScopes(MirrorSide.GitHub, pair, identity.Scopes, GitHubScopes, identity.Login);
         }
         WarnIfNotBot(MirrorSide.GitHub, identity.Login, _options.GitHubBotUser);
-        return new GitHubSide(api, identity, token);
+        return new GitHubSide(api, identity);
     }
 
     private async Task<GitLabSide> CheckGitLabAsync(MirrorPair pair, string token, CancellationToken ct)
@@ -400,7 +561,7 @@ public sealed class MirrorBootstrapper
             _log.Verbose("GitLab cannot report the token's scopes (GET /personal_access_tokens/self needs GitLab 15.5+); it needs api and write_repository.");
         }
         WarnIfNotBot(MirrorSide.GitLab, user.Username, _options.GitLabBotUser);
-        return new GitLabSide(api, user.Username, token);
+        return new GitLabSide(api, user.Username);
     }
 
     private static void RequireScopes(MirrorSide side, MirrorPair pair, IReadOnlyList<string> has, string[] needed, string owner)
@@ -420,7 +581,7 @@ public sealed class MirrorBootstrapper
     {
         // Webhook mode has no CI loop filter to fool.
         if (_options.Trigger == MirrorBootstrapTrigger.Webhook || owner.Equals(botUser, StringComparison.OrdinalIgnoreCase)) return;
-        _log.Warning($"The {side} token belongs to '{owner}', not to the bot user '{botUser}': the CI loop filter skips pushes by '{botUser}' only, so mirror pushes made with this token would bounce back.");
+        _log.Warning($"The {side} token belongs to '{owner}', not to the bot user '{botUser}': mirror pushes made with it, and CI pushes with the deploy keys it adds (the forges attribute those to whoever added the key), are not skipped by the CI loop filter, which matches '{botUser}' only.");
     }
 
     private static (string Owner, string Name) SplitGitHub(MirrorPair pair)
@@ -429,9 +590,10 @@ public sealed class MirrorBootstrapper
         return (pair.GitHub[..slash], pair.GitHub[(slash + 1)..]);
     }
 
-    private sealed record GitHubSide(GitHubForge Api, GitHubIdentity Identity, string Token);
+    // The tokens stay inside the API clients: nothing here may hand them to CI.
+    private sealed record GitHubSide(GitHubForge Api, GitHubIdentity Identity);
 
-    private sealed record GitLabSide(GitLabClient Api, string Username, string Token);
+    private sealed record GitLabSide(GitLabClient Api, string Username);
 
     private sealed record VariableChange(string Key, MirrorBootstrapAction Action);
 
@@ -450,7 +612,9 @@ public sealed class MirrorBootstrapper
         [
             (MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitHub),
             (MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitLab),
+            (MirrorBootstrapStepKind.DeployKey, MirrorBootstrapSide.GitLab),
             (MirrorBootstrapStepKind.Secret, MirrorBootstrapSide.GitHub),
+            (MirrorBootstrapStepKind.DeployKey, MirrorBootstrapSide.GitHub),
             (MirrorBootstrapStepKind.Secret, MirrorBootstrapSide.GitLab),
             (MirrorBootstrapStepKind.Variables, MirrorBootstrapSide.GitHub),
             (MirrorBootstrapStepKind.Variables, MirrorBootstrapSide.GitLab),
@@ -470,6 +634,9 @@ public sealed class MirrorBootstrapper
         {
             Current = (kind, side);
         }
+
+        /// <summary>Asks without recording anything: the caller reports the step.</summary>
+        public bool Ask(string target, string action) => shouldProcess(target, action);
 
         public bool ShouldProcess(string target, string action)
         {

@@ -206,17 +206,6 @@ public static partial class ConfigLoader
         }
     }
 
-    /// <summary>
-    /// Loopback by name or literal: localhost, 127.0.0.0/8, ::1. Never by resolving the name: a name
-    /// that resolves to 127.0.0.1 today (an /etc/hosts line, DNS) may resolve elsewhere tomorrow.
-    /// </summary>
-    public static bool IsLoopback(Uri uri)
-    {
-        var host = uri.IdnHost.TrimEnd('.');
-        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) return true;
-        return System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address);
-    }
-
     /// <summary>Clone URL of a side: &lt;url&gt;/&lt;path&gt;.git.</summary>
     public static string CloneUrl(string baseUrl, string path) => baseUrl.TrimEnd('/', '\\') + "/" + path + ".git";
 
@@ -374,7 +363,7 @@ public static partial class ConfigLoader
         /// <summary>An http:// URL to a host that is not loopback would carry the token in clear text.</summary>
         private void RefuseCleartext(string url, YamlNode node, string key, string section)
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || IsLoopback(uri)) return;
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || Transport.HttpOrigin.IsLoopback(uri)) return;
             throw Error(node, key, $"'{url}' is plain http to a host that is not loopback: the token would travel in clear text. "
                 + $"Use https://, or set '{section}.allowInsecureHttp: true' if the network path is trusted (GitMirror then warns on every run)");
         }

@@ -18,7 +18,7 @@ public sealed record ForgeSettings(string Url, string Api, string TokenEnv)
         if (!AllowInsecureHttp) yield break;
         foreach (var (key, value) in new[] { ("url", Url), ("api", Api) })
         {
-            if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && !ConfigLoader.IsLoopback(uri))
+            if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && !Transport.HttpOrigin.IsLoopback(uri))
             {
                 yield return $"{section}.{key} '{value}' is plain http with allowInsecureHttp: true: the {section} token travels in clear text to {uri.Host}.";
             }

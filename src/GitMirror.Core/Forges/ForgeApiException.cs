@@ -1,4 +1,7 @@
 using System.Net;
+using GitMirror.Core.Transport;
+using GitMirror.Core.Unattended;
+
 namespace GitMirror.Core.Forges;
 
 /// <summary>Why a forge API call failed; decides whether waiting can help and how the cmdlet reports it.</summary>
@@ -56,15 +59,27 @@ public sealed class ForgeApiException : Exception
 
     public TimeSpan? RetryAfter { get; }
 
-    /// <summary>The failure kind an HTTP status stands for when the body tells no more.</summary>
-    public static ForgeFailureKind KindOf(HttpStatusCode status) => (int)status switch
+    /// <summary>
+    /// The failure kind an HTTP status stands for when the body tells no more: the engine's one
+    /// reading of a status (<see cref="TransportFailures.Classify"/>), plus 409, which only an API
+    /// answers. <paramref name="rateLimited"/>: the headers say the rate limit is used up
+    /// (<see cref="TransportFailures.IsRateLimited"/>).
+    /// </summary>
+    public static ForgeFailureKind KindOf(HttpStatusCode status, bool rateLimited = false) =>
+        status == HttpStatusCode.Conflict && !rateLimited ? ForgeFailureKind.Conflict
+        : KindOf(TransportFailures.Classify((int)status, rateLimited).Kind);
+
+    /// <summary>The one mapping of the engine's failure kinds onto a forge API's: an answer that is not git's is a refused request.</summary>
+    public static ForgeFailureKind KindOf(TransportFailureKind kind) => kind switch
     {
-        401 => ForgeFailureKind.Authentication,
-        403 => ForgeFailureKind.Permission,
-        404 => ForgeFailureKind.NotFound,
-        409 => ForgeFailureKind.Conflict,
-        429 => ForgeFailureKind.RateLimited,
-        >= 500 => ForgeFailureKind.Server,
+        TransportFailureKind.Authentication => ForgeFailureKind.Authentication,
+        TransportFailureKind.Permission => ForgeFailureKind.Permission,
+        TransportFailureKind.NotFound => ForgeFailureKind.NotFound,
+        TransportFailureKind.RateLimited => ForgeFailureKind.RateLimited,
+        TransportFailureKind.Timeout => ForgeFailureKind.Timeout,
+        TransportFailureKind.Unreachable => ForgeFailureKind.Unreachable,
+        TransportFailureKind.Server => ForgeFailureKind.Server,
+        TransportFailureKind.Moved => ForgeFailureKind.RedirectRefused,
         _ => ForgeFailureKind.Invalid,
     };
 

@@ -1,4 +1,5 @@
 using System.Net;
+using GitMirror.Core.Transport;
 
 namespace GitMirror.Core.Forges;
 
@@ -35,15 +36,6 @@ internal sealed class OriginBoundHandler : DelegatingHandler
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
     };
 
-    /// <summary>Same scheme, host and port (default ports made explicit).</summary>
-    public static bool SameOrigin(Uri a, Uri b) =>
-        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
-        && a.Port == b.Port;
-
-    /// <summary>scheme://host:port of a URL, for messages (never user info, path or query).</summary>
-    public static string OriginOf(Uri uri) => $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}";
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         for (var redirects = 0; ; redirects++)
@@ -51,9 +43,8 @@ internal sealed class OriginBoundHandler : DelegatingHandler
             Refuse(request.RequestUri!, from: null);
             _authenticate(request);
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!IsRedirect(response.StatusCode) || response.Headers.Location is not { } location) return response;
+            if (HttpOrigin.RedirectTarget(response, request.RequestUri!) is not { } target) return response;
 
-            var target = location.IsAbsoluteUri ? location : new Uri(request.RequestUri!, location);
             Refuse(target, from: request.RequestUri);
             // Same origin: follow reads only; a write must not be replayed somewhere the caller did not name.
             if (request.Method != HttpMethod.Get && request.Method != HttpMethod.Head) return response;
@@ -61,7 +52,7 @@ internal sealed class OriginBoundHandler : DelegatingHandler
             {
                 response.Dispose();
                 throw new ForgeApiException(_forge, ForgeFailureKind.Server,
-                    $"{_forge} API: more than {MaxRedirects} redirects from {Describe(request.RequestUri!)}");
+                    $"{_forge} API: more than {MaxRedirects} redirects from {HttpOrigin.Describe(request.RequestUri!)}");
             }
             response.Dispose();
             var next = new HttpRequestMessage(request.Method, target);
@@ -73,15 +64,11 @@ internal sealed class OriginBoundHandler : DelegatingHandler
     /// <summary>Throws when <paramref name="target"/> is not the configured origin.</summary>
     private void Refuse(Uri target, Uri? from)
     {
-        if (SameOrigin(target, _origin)) return;
+        if (HttpOrigin.SameOrigin(target, _origin)) return;
         var message = from is null
-            ? $"{_forge} API: refused to send a request to {OriginOf(target)}: the token belongs to {OriginOf(_origin)} only"
-            : $"{_forge} API: {Describe(from)} redirected to {OriginOf(target)}, another origin than the configured {OriginOf(_origin)}; "
+            ? $"{_forge} API: refused to send a request to {HttpOrigin.OriginOf(target)}: the token belongs to {HttpOrigin.OriginOf(_origin)} only"
+            : $"{_forge} API: {HttpOrigin.Describe(from)} redirected to {HttpOrigin.OriginOf(target)}, another origin than the configured {HttpOrigin.OriginOf(_origin)}; "
               + "GitMirror does not follow it, so the token stays where it belongs. If the API really moved, set 'api:' in the config to its new URL.";
         throw new ForgeApiException(_forge, ForgeFailureKind.RedirectRefused, message);
     }
-
-    private static string Describe(Uri uri) => OriginOf(uri) + uri.AbsolutePath;
-
-    private static bool IsRedirect(HttpStatusCode status) => (int)status is 301 or 302 or 303 or 307 or 308;
 }

@@ -39,12 +39,6 @@ public sealed class LfsHttpStore : LfsStore
         _batch = new Uri(endpoint.Url.TrimEnd('/') + "/info/lfs/objects/batch");
     }
 
-    /// <summary>True when <paramref name="a"/> and <paramref name="b"/> share scheme, host and port: only then may our token go to <paramref name="a"/>.</summary>
-    public static bool SameOrigin(Uri a, Uri b) =>
-        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
-        && a.Port == b.Port;
-
     public override Task<IReadOnlyList<LfsObjectAnswer>> OfferAsync(string? refName, IReadOnlyList<LfsPointer> objects, CancellationToken cancellationToken) =>
         InBatchesAsync(objects, async chunk => (await BatchAsync("upload", refName, chunk, cancellationToken).ConfigureAwait(false))
             .Select(x => x.Answer.Error is { } error ? new LfsObjectAnswer(x.Pointer, LfsObjectState.Refused, Explain(error))
@@ -73,12 +67,12 @@ public sealed class LfsHttpStore : LfsStore
             for (var hop = 0; ; hop++)
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, href);
-                Authorize(request, action, applyActionHeaders: SameOrigin(href, sameAsAction));
+                Authorize(request, action, applyActionHeaders: HttpOrigin.SameOrigin(href, sameAsAction));
                 var response = await SendAsync(request, idle, cancellationToken, HttpCompletionOption.ResponseHeadersRead, $"download of {available.Pointer.Describe()}").ConfigureAwait(false);
-                if (IsRedirect(response.StatusCode) && response.Headers.Location is { } location && hop < MaxRedirects)
+                if (HttpOrigin.RedirectTarget(response, href) is { } location && hop < MaxRedirects)
                 {
                     response.Dispose();
-                    href = new Uri(href, location);
+                    href = location;
                     RequireHttp(href);
                     continue;
                 }
@@ -180,7 +174,7 @@ public sealed class LfsHttpStore : LfsStore
                 own |= string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase);
             }
         }
-        if (!own && SameOrigin(request.RequestUri!, _batch) && Endpoint.Credential() is { } credential)
+        if (!own && HttpOrigin.SameOrigin(request.RequestUri!, _batch) && Endpoint.Credential() is { } credential)
         {
             request.Headers.Authorization = credential.ToAuthenticationHeader();
         }
@@ -218,16 +212,18 @@ public sealed class LfsHttpStore : LfsStore
         var status = (int)response.StatusCode;
         var serverMessage = await ServerMessageAsync(response).ConfigureAwait(false);
         var said = serverMessage is null ? "" : $": {serverMessage}";
+        var retryAfter = Unattended.TransportFailures.RetryAfter(response.Headers, DateTimeOffset.UtcNow);
+        var (kind, reason) = Unattended.TransportFailures.Classify(status, Unattended.TransportFailures.IsRateLimited(status, response.Headers), retryAfter);
         var message = status switch
         {
-            401 => $"{Description}: {what}: the LFS server refused the token (HTTP 401){said} (the token comes from the environment variable {Endpoint.TokenEnv})",
-            403 => $"{Description}: {what} refused (HTTP 403){said}",
+            // What the LFS protocol gives these answers to mean; any other reads as the same status anywhere else.
             404 => $"{Description}: {what}: Git LFS is not enabled for this repository, or the token cannot see it (HTTP 404){said}",
             413 => $"{Description}: {what} refused: too large (HTTP 413){said}",
             422 => $"{Description}: {what} refused (HTTP 422){said}",
             501 => $"{Description}: {what}: Git LFS is not enabled on this server (HTTP 501){said}",
             507 => $"{Description}: {what} refused: storage quota exceeded (HTTP 507){said}",
-            _ => $"{Description}: {what} failed (HTTP {status}){said}",
+            _ => $"{Description}: {what}: {reason}{said}" + (kind is TransportFailureKind.Authentication or TransportFailureKind.Permission
+                ? $" (the token comes from the environment variable {Endpoint.TokenEnv})" : ""),
         };
         return new LfsException(message, statusCode: status);
     }
@@ -278,9 +274,6 @@ public sealed class LfsHttpStore : LfsStore
             throw new LfsException($"{Description}: the LFS server gave a transfer URL that is not plain http(s)");
         }
     }
-
-    private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found
-        or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
 
     private static ByteArrayContent JsonContent<T>(T value)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using GitMirror.Core.Transport;
 
 namespace GitMirror.Core.Lfs;
 
@@ -33,7 +34,7 @@ public static class LfsPointerScanner
         var tracking = new HashSet<string>(StringComparer.Ordinal);
         if (tips.Count == 0) return tracking;
         using var catFile = Start(repositoryPath, ["cat-file", "--batch"]);
-        using var kill = cancellationToken.Register(() => Kill(catFile));
+        using var kill = cancellationToken.Register(() => GitProcess.KillTree(catFile));
         _ = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
         var feed = Task.Run(async () =>
         {
@@ -58,7 +59,7 @@ public static class LfsPointerScanner
             var parts = header.Split(' ');
             if (parts.Length != 3 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size)) continue;
             var content = new MemoryStream();
-            await CopyAsync(output, content, size, cancellationToken).ConfigureAwait(false);
+            await ConsumeAsync(output, content, size, cancellationToken).ConfigureAwait(false);
             _ = await ReadLineAsync(output, cancellationToken).ConfigureAwait(false);
             if (parts[1] == "blob" && Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length).Contains("filter=lfs", StringComparison.Ordinal))
             {
@@ -70,15 +71,15 @@ public static class LfsPointerScanner
         return tracking;
     }
 
-    /// <summary>Copies <paramref name="count"/> bytes, keeping at most 64 KiB of them (a .gitattributes is small).</summary>
-    private static async Task CopyAsync(Stream from, MemoryStream to, long count, CancellationToken cancellationToken)
+    /// <summary>Reads <paramref name="count"/> bytes, keeping at most 64 KiB of them in <paramref name="to"/> (a .gitattributes is small); null keeps none.</summary>
+    private static async Task ConsumeAsync(Stream from, MemoryStream? to, long count, CancellationToken cancellationToken)
     {
-        var buffer = new byte[81920];
+        var buffer = new byte[Math.Min(count, 81920)];
         while (count > 0)
         {
             var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(count, buffer.Length)), cancellationToken).ConfigureAwait(false);
             if (read == 0) throw new EndOfStreamException();
-            if (to.Length < 64 * 1024) to.Write(buffer, 0, read);
+            if (to is not null && to.Length < 64 * 1024) to.Write(buffer, 0, read);
             count -= read;
         }
     }
@@ -92,8 +93,8 @@ public static class LfsPointerScanner
         using var catFile = Start(repositoryPath, ["cat-file", "--batch=%(objectname) %(objecttype) %(objectsize) %(rest)"]);
         using var kill = cancellationToken.Register(() =>
         {
-            Kill(revList);
-            Kill(catFile);
+            GitProcess.KillTree(revList);
+            GitProcess.KillTree(catFile);
         });
         var revListErrors = revList.StandardError.ReadToEndAsync(CancellationToken.None);
         var catFileErrors = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -138,7 +139,7 @@ public static class LfsPointerScanner
             }
             else
             {
-                await Skip(output, size, cancellationToken).ConfigureAwait(false);
+                await ConsumeAsync(output, null, size, cancellationToken).ConfigureAwait(false);
             }
             _ = await ReadLineAsync(output, cancellationToken).ConfigureAwait(false); // the newline after the content
         }
@@ -155,17 +156,6 @@ public static class LfsPointerScanner
         return pointers;
     }
 
-    private static async Task Skip(Stream stream, long count, CancellationToken cancellationToken)
-    {
-        var scratch = new byte[Math.Min(count, 81920)];
-        while (count > 0)
-        {
-            var read = await stream.ReadAsync(scratch.AsMemory(0, (int)Math.Min(count, scratch.Length)), cancellationToken).ConfigureAwait(false);
-            if (read == 0) throw new EndOfStreamException();
-            count -= read;
-        }
-    }
-
     private static async Task<string?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
     {
         var line = new List<byte>(128);
@@ -179,31 +169,16 @@ public static class LfsPointerScanner
         }
     }
 
+    /// <summary>The engine's git (isolated from the user's config, GITMIRROR_GIT honoured), its streams ours to read and write.</summary>
     private static Process Start(string repositoryPath, string[] arguments)
     {
-        var psi = new ProcessStartInfo("git")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--git-dir=" + repositoryPath);
-        foreach (var argument in arguments) psi.ArgumentList.Add(argument);
-        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        psi.Environment["LC_ALL"] = "C";
         try
         {
-            return Process.Start(psi) ?? throw new LfsException("cannot start git");
+            return GitProcess.Start(repositoryPath, arguments);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (GitTransportException e)
         {
-            throw new LfsException($"cannot start git (is it installed and on PATH?): {e.Message}", e);
+            throw new LfsException(e.Message, e);
         }
-    }
-
-    private static void Kill(Process process)
-    {
-        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
     }
 }

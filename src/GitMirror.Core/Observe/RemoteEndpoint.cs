@@ -188,14 +188,12 @@ public sealed class RemoteEndpoint
         var status = System.Text.RegularExpressions.Regex.Match(result.StandardError, @"returned error: (\d{3})");
         var code = status.Success ? int.Parse(status.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : (int?)null;
         var text = result.StandardError;
-        var (kind, what) = code switch
+        // git names the status but not the headers, so a 403 here is never read as a rate limit.
+        var answered = code is { } answeredCode ? Unattended.TransportFailures.Classify(answeredCode) : ((TransportFailureKind, string)?)null;
+        var (kind, what) = answered switch
         {
-            401 => (TransportFailureKind.Authentication, "the server refused the token (HTTP 401)"),
-            403 => (TransportFailureKind.Permission, "access denied (HTTP 403); the token may lack a scope or access to this repository"),
-            404 => (TransportFailureKind.NotFound, "repository not found (HTTP 404), or the token cannot see it"),
-            429 => (TransportFailureKind.RateLimited, "rate limited (HTTP 429)"),
-            >= 300 and < 400 => (TransportFailureKind.Moved, $"the repository answered with a redirect (HTTP {code}); list it again or update the url in the config file"),
-            >= 500 => (TransportFailureKind.Server, $"server error (HTTP {code})"),
+            (TransportFailureKind.Moved, var reason) => (TransportFailureKind.Moved, $"{reason}; list it again or update the url in the config file"),
+            (var known, var reason) when known != TransportFailureKind.Protocol => (known, reason),
             _ when Mentions(text, "Operation too slow", "timed out", "Timeout was reached") => (TransportFailureKind.Timeout,
                 $"no progress from the server within {Timeout.TotalSeconds:0.#} s"),
             _ when Mentions(text, "not found", "does not appear to be a git repository", "does not exist") => (TransportFailureKind.NotFound, "repository not found"),

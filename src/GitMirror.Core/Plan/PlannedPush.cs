@@ -16,5 +16,9 @@ public sealed record PlannedPush(string Ref, MirrorSide Target, string? OldSha, 
     public override string ToString() =>
         $"{Ref} {(OldSha is null ? "(new)" : Short(OldSha))} -> {(NewSha is null ? "(delete)" : Short(NewSha))} on {Target}";
 
+    /// <summary>The first 10 hex digits of an object id, as messages show it.</summary>
     public static string Short(string sha) => sha.Length > 10 ? sha[..10] : sha;
+
+    /// <summary><see cref="Short(string)"/>, or <paramref name="absent"/> ("absent", "no ref") for a ref that is not there.</summary>
+    public static string Short(string? sha, string absent) => sha is null ? absent : Short(sha);
 }

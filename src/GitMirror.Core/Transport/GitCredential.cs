@@ -26,12 +26,10 @@ public sealed record GitCredential(string UserName, string Token)
     public string? Origin { get; init; }
 
     /// <summary>This credential bound to the origin of <paramref name="url"/>.</summary>
-    public GitCredential For(string url) => this with { Origin = OriginOf(new Uri(url, UriKind.Absolute)) };
+    public GitCredential For(string url) => this with { Origin = HttpOrigin.OriginOf(new Uri(url, UriKind.Absolute)) };
 
     /// <summary>Whether the token may be sent with a request for <paramref name="url"/>.</summary>
-    public bool AppliesTo(Uri url) => Origin is null || string.Equals(Origin, OriginOf(url), StringComparison.OrdinalIgnoreCase);
-
-    public static string OriginOf(Uri url) => $"{url.Scheme}://{url.IdnHost}:{url.Port}".ToLowerInvariant();
+    public bool AppliesTo(Uri url) => Origin is null || string.Equals(Origin, HttpOrigin.OriginOf(url), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The value of an <c>Authorization</c> header: <c>Basic base64(user:token)</c>.</summary>
     public string ToAuthorizationHeaderValue() => "Basic " + EncodedUserAndToken();

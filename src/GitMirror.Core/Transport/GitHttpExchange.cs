@@ -75,11 +75,11 @@ internal sealed class GitHttpExchange : IDisposable
         for (var redirects = 0; ; redirects++)
         {
             await SendOnceAsync(FinalUrl, service, body, gitProtocol);
-            if (RedirectTarget(_response!) is not { } location) break;
+            if (HttpOrigin.RedirectTarget(_response!, new Uri(FinalUrl)) is not { } location) break;
             _response!.Dispose();
             _response = null;
             // The token may only go back to where it was configured for: same scheme, host and port.
-            if (!SameOrigin(new Uri(FinalUrl), location))
+            if (!HttpOrigin.SameOrigin(new Uri(FinalUrl), location))
             {
                 throw Fail(new GitTransportException(TransportFailureKind.Moved,
                     $"{_scope.RemoteDescription}: the repository moved to {Describe(location)} (a redirect to another host); " +
@@ -118,7 +118,7 @@ internal sealed class GitHttpExchange : IDisposable
             {
                 // An insteadOf rule or a caller asked for another server: the token stays home.
                 throw Fail(new GitTransportException(TransportFailureKind.Permission,
-                    $"{_scope.RemoteDescription}: refused to send the token to {GitCredential.OriginOf(request.RequestUri!)}: it belongs to {credential.Origin} only."));
+                    $"{_scope.RemoteDescription}: refused to send the token to {HttpOrigin.OriginOf(request.RequestUri!)}: it belongs to {credential.Origin} only."));
             }
             request.Headers.Authorization = credential.ToAuthenticationHeader();
         }
@@ -140,26 +140,11 @@ internal sealed class GitHttpExchange : IDisposable
         }
     }
 
-    /// <summary>Where a 301/302/303/307/308 points (absolute); null for any other answer.</summary>
-    private static Uri? RedirectTarget(HttpResponseMessage response)
+    /// <summary>A redirect target fit for a message (<see cref="HttpOrigin.Describe"/>), as the repository's URL: without /info/refs.</summary>
+    private static string Describe(Uri location)
     {
-        var status = (int)response.StatusCode;
-        if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location) return null;
-        return location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location);
-    }
-
-    /// <summary>Same scheme, host and port: the only place a token may go.</summary>
-    internal static bool SameOrigin(Uri configured, Uri other) =>
-        string.Equals(configured.Scheme, other.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(configured.IdnHost, other.IdnHost, StringComparison.OrdinalIgnoreCase)
-        && configured.Port == other.Port;
-
-    /// <summary>A redirect target fit for a message: no user info, no query.</summary>
-    internal static string Describe(Uri location)
-    {
-        var path = location.AbsolutePath;
-        if (path.EndsWith("/info/refs", StringComparison.Ordinal)) path = path[..^"/info/refs".Length];
-        return $"{location.Scheme}://{location.Host}{(location.IsDefaultPort ? "" : $":{location.Port}")}{path}";
+        var described = HttpOrigin.Describe(location);
+        return described.EndsWith("/info/refs", StringComparison.Ordinal) ? described[..^"/info/refs".Length] : described;
     }
 
     /// <summary>Reads the next bytes of the response body; 0 at its end.</summary>
@@ -240,28 +225,8 @@ internal sealed class GitHttpExchange : IDisposable
         };
     }
 
-    private GitTransportException? FailureForStatus(HttpResponseMessage response)
-    {
-        var status = (int)response.StatusCode;
-        if (response.IsSuccessStatusCode) return null;
-        var remote = _scope.RemoteDescription;
-        var retryAfter = Unattended.TransportFailures.RetryAfter(response.Headers, DateTimeOffset.UtcNow);
-        return status switch
-        {
-            401 => new GitTransportException(TransportFailureKind.Authentication, _scope.Credential is null
-                ? $"{remote}: the server requires authentication (HTTP 401) and no token was given."
-                : $"{remote}: the server refused the token (HTTP 401).", status),
-            429 or 403 when status == 429 || retryAfter is not null =>
-                new GitTransportException(TransportFailureKind.RateLimited,
-                    $"{remote}: rate limited (HTTP {status}){(retryAfter is { } wait ? $", retry after {wait.TotalSeconds:0} s" : "")}.", status, retryAfter),
-            403 => new GitTransportException(TransportFailureKind.Permission,
-                $"{remote}: access denied (HTTP 403); the token may lack a scope or access to this repository.", status),
-            404 => new GitTransportException(TransportFailureKind.NotFound,
-                $"{remote}: repository not found (HTTP 404), or the token cannot see it.", status),
-            >= 500 => new GitTransportException(TransportFailureKind.Server, $"{remote}: server error (HTTP {status}).", status, retryAfter),
-            _ => new GitTransportException(TransportFailureKind.Protocol, $"{remote}: unexpected HTTP {status}.", status),
-        };
-    }
+    private GitTransportException? FailureForStatus(HttpResponseMessage response) => response.IsSuccessStatusCode ? null
+        : Unattended.TransportFailures.ForStatus(response, _scope.RemoteDescription, DateTimeOffset.UtcNow, tokenSent: _scope.Credential is not null);
 
     public void Dispose()
     {

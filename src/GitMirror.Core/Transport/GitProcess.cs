@@ -41,34 +41,7 @@ public static partial class GitProcess
         TimeSpan? silenceLimit = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var start = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        if (repository is not null)
-        {
-            start.ArgumentList.Add("--git-dir");
-            start.ArgumentList.Add(repository);
-        }
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        Isolate(start.Environment, config);
-
-        using var process = new Process { StartInfo = start };
-        try
-        {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new GitTransportException(TransportFailureKind.Protocol,
-                $"cannot run git ('{Executable}'): {e.Message}. GitMirror needs the git CLI 2.39 or later on PATH (or GITMIRROR_GIT).", inner: e);
-        }
-
+        using var process = Start(repository, arguments, config);
         await using var kill = cancellationToken.Register(() => KillTree(process));
         var activity = new ActivityClock();
         var stdout = CaptureAsync(process.StandardOutput, activity);
@@ -145,6 +118,46 @@ public static partial class GitProcess
         text.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "";
 
     /// <summary>
+    /// Starts <c>git <paramref name="arguments"/></c> like <see cref="RunAsync"/> (same executable,
+    /// isolation and settings) with its standard streams left to the caller, for output that is
+    /// streamed rather than kept (cat-file --batch, rev-list). The caller disposes it, and on
+    /// cancellation ends it with <see cref="KillTree"/>.
+    /// </summary>
+    /// <exception cref="GitTransportException">git could not be started.</exception>
+    public static Process Start(string? repository, IReadOnlyList<string> arguments, IReadOnlyList<KeyValuePair<string, string>>? config = null)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        if (repository is not null)
+        {
+            start.ArgumentList.Add("--git-dir");
+            start.ArgumentList.Add(repository);
+        }
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        Isolate(start.Environment, config ?? []);
+
+        var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+            return process;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            process.Dispose();
+            throw new GitTransportException(TransportFailureKind.Protocol,
+                $"cannot run git ('{Executable}'): {e.Message}. GitMirror needs the git CLI 2.39 or later on PATH (or GITMIRROR_GIT).", inner: e);
+        }
+    }
+
+    /// <summary>
     /// Leaves git nothing of the caller's environment that could change what it does or print a
     /// secret (GIT_DIR, GIT_TRACE_CURL, GIT_ASKPASS, GIT_CONFIG_*…), and gives it only our settings.
     /// </summary>
@@ -198,7 +211,8 @@ public static partial class GitProcess
         return text.ToString();
     }
 
-    private static void KillTree(Process process)
+    /// <summary>Ends a git started by <see cref="Start"/> and everything it started; nothing when it has exited.</summary>
+    public static void KillTree(Process process)
     {
         try
         {

@@ -14,37 +14,81 @@ namespace GitMirror.Core.Unattended;
 public static class TransportFailures
 {
     /// <summary>The failure an HTTP response stands for; null for a success (2xx/3xx).</summary>
-    public static GitTransportException? FromResponse(HttpResponseMessage response, string what, DateTimeOffset now)
+    public static GitTransportException? FromResponse(HttpResponseMessage response, string what, DateTimeOffset now) =>
+        (int)response.StatusCode < 400 ? null : ForStatus(response, what, now);
+
+    /// <summary>
+    /// The failure a response that is not a success stands for (any status but 2xx, a redirect
+    /// included): "<paramref name="what"/>: reason (HTTP nnn)." with its kind and Retry-After.
+    /// </summary>
+    /// <param name="tokenSent">false when the request went without a token: a 401 then asks for one rather than refusing it.</param>
+    public static GitTransportException ForStatus(HttpResponseMessage response, string what, DateTimeOffset now, bool tokenSent = true)
     {
         var code = (int)response.StatusCode;
-        if (code < 400) return null;
         var retryAfter = RetryAfter(response.Headers, now);
-        // GitHub answers an exhausted rate limit with 403, not 429; the headers tell them apart.
-        var rateLimited = code == 429 || (code == 403 && (retryAfter is not null || RateLimitExhausted(response.Headers)));
-        return FromStatus(code, what, rateLimited, retryAfter, $"HTTP {code} {response.ReasonPhrase}".TrimEnd());
+        var (kind, reason) = Classify(code, IsRateLimited(code, response.Headers), retryAfter, tokenSent);
+        return new GitTransportException(kind, $"{what}: {reason}.", code, retryAfter);
     }
+
+    /// <summary>
+    /// The one reading of an HTTP failure status, for the git transport, the forge APIs, LFS and the
+    /// status git itself reports: the kind of failure (which decides retrying and the ErrorId) and
+    /// the reason in words, ending with the status.
+    /// </summary>
+    /// <param name="rateLimited">The headers say the rate limit is used up (<see cref="IsRateLimited"/>); a 429 always is.</param>
+    /// <param name="retryAfter">How long the server asked us to wait, named in a rate limit's reason.</param>
+    /// <param name="tokenSent">false when the request went without a token.</param>
+    public static (TransportFailureKind Kind, string Reason) Classify(int status, bool rateLimited = false, TimeSpan? retryAfter = null, bool tokenSent = true) => status switch
+    {
+        _ when rateLimited || status == 429 => (TransportFailureKind.RateLimited, retryAfter is { } wait
+            ? $"rate limited (HTTP {status}); the server asks to wait {wait.TotalSeconds:0} s"
+            : $"rate limited (HTTP {status})"),
+        401 => (TransportFailureKind.Authentication, tokenSent
+            ? "the server refused the token (HTTP 401)"
+            : "the server requires authentication (HTTP 401) and no token was given"),
+        403 => (TransportFailureKind.Permission, "access denied (HTTP 403); the token may lack a scope or access to it"),
+        404 => (TransportFailureKind.NotFound, "not found (HTTP 404), or the token cannot see it"),
+        408 => (TransportFailureKind.Timeout, "the server timed out (HTTP 408)"),
+        _ when HttpOrigin.IsRedirect((System.Net.HttpStatusCode)status) => (TransportFailureKind.Moved, $"redirected (HTTP {status})"),
+        >= 500 => (TransportFailureKind.Server, $"server error (HTTP {status})"),
+        _ => (TransportFailureKind.Protocol, $"unexpected answer (HTTP {status})"),
+    };
+
+    /// <summary>
+    /// A 429, or GitHub's way of saying the same: a 403 with Retry-After or a used-up rate limit
+    /// (x-ratelimit-remaining: 0); any other 403 is a missing permission.
+    /// </summary>
+    public static bool IsRateLimited(int status, HttpResponseHeaders headers) =>
+        status == 429 || (status == 403 && (headers.RetryAfter is not null || RateLimitHeaders.Any(h => Header(headers, h.Remaining) == "0")));
 
     /// <summary>
     /// How long the server asked us to wait: Retry-After (seconds or a date), else, when the rate
     /// limit is used up, until GitHub's x-ratelimit-reset or GitLab's RateLimit-Reset (Unix seconds).
     /// </summary>
-    public static TimeSpan? RetryAfter(HttpResponseHeaders headers, DateTimeOffset now)
+    public static TimeSpan? RetryAfter(HttpResponseHeaders headers, DateTimeOffset now) => RetryAfter(name => Header(headers, name), now);
+
+    /// <inheritdoc cref="RetryAfter(HttpResponseHeaders, DateTimeOffset)"/>
+    /// <param name="header">The first value of a response header by name (case-insensitive), or null: for clients that keep headers their own way (Octokit).</param>
+    public static TimeSpan? RetryAfter(Func<string, string?> header, DateTimeOffset now)
     {
-        if (headers.RetryAfter is { } retry)
+        if (RetryConditionHeaderValue.TryParse(header("Retry-After"), out var retry))
         {
             if (retry.Delta is { } delta) return NotNegative(delta);
-            if (retry.Date is { } date) return NotNegative(date - now);
+            if (retry.Date is { } date) return WaitUntil(date, now);
         }
         foreach (var (remaining, reset) in RateLimitHeaders)
         {
-            if (Header(headers, remaining) == "0" &&
-                long.TryParse(Header(headers, reset), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch))
+            if (header(remaining)?.Trim() == "0" &&
+                long.TryParse(header(reset)?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch))
             {
-                return NotNegative(DateTimeOffset.FromUnixTimeSeconds(epoch) - now);
+                return WaitUntil(DateTimeOffset.FromUnixTimeSeconds(epoch), now);
             }
         }
         return null;
     }
+
+    /// <summary>The wait until <paramref name="when"/>; zero when it has passed.</summary>
+    public static TimeSpan WaitUntil(DateTimeOffset when, DateTimeOffset now) => NotNegative(when - now);
 
     /// <summary>
     /// The network failure an exception stands for; null when it is none (a bug, a disk error, or
@@ -63,7 +107,8 @@ public static class TransportFailures
                 // HttpClient.Timeout surfaces as a TaskCanceledException nobody asked for.
                 return new GitTransportException(TransportFailureKind.Timeout, $"{what}: the request timed out.", inner: error);
             case HttpRequestException http when http.StatusCode is { } status:
-                return FromStatus((int)status, what, (int)status == 429, null, http.Message);
+                var (kind, reason) = Classify((int)status);
+                return new GitTransportException(kind, $"{what}: {reason}.", (int)status, inner: error);
             case HttpRequestException http:
                 return new GitTransportException(IsPermanent(http.HttpRequestError) ? TransportFailureKind.Protocol : TransportFailureKind.Unreachable,
                     $"{what}: {http.Message}", inner: error);
@@ -75,31 +120,11 @@ public static class TransportFailures
         }
     }
 
-    private static GitTransportException FromStatus(int code, string what, bool rateLimited, TimeSpan? retryAfter, string detail)
-    {
-        var (kind, explanation) = code switch
-        {
-            _ when rateLimited => (TransportFailureKind.RateLimited, retryAfter is { } wait
-                ? $"rate limited; the server asks to wait {wait.TotalSeconds:0} s"
-                : "rate limited"),
-            401 => (TransportFailureKind.Authentication, "the server refused the token"),
-            403 => (TransportFailureKind.Permission, "the token lacks permission"),
-            404 => (TransportFailureKind.NotFound, "not found, or the token cannot see it"),
-            408 => (TransportFailureKind.Timeout, "the server timed out"),
-            >= 500 => (TransportFailureKind.Server, "server error"),
-            _ => (TransportFailureKind.Protocol, "unexpected answer"),
-        };
-        return new GitTransportException(kind, $"{what}: {explanation} ({detail}).", code, retryAfter);
-    }
-
     private static readonly (string Remaining, string Reset)[] RateLimitHeaders =
     [
         ("x-ratelimit-remaining", "x-ratelimit-reset"),
         ("RateLimit-Remaining", "RateLimit-Reset"),
     ];
-
-    private static bool RateLimitExhausted(HttpResponseHeaders headers) =>
-        RateLimitHeaders.Any(h => Header(headers, h.Remaining) == "0");
 
     private static string? Header(HttpResponseHeaders headers, string name) =>
         headers.TryGetValues(name, out var values) ? values.FirstOrDefault()?.Trim() : null;

@@ -64,6 +64,13 @@ internal static class ServeCommand
             return ExitCodes.BadUsage;
         }
 
+        // As Sync-MirrorPair does: a log that cannot be written stops the start, not every sync after it.
+        if (options.LogPath is not null && GitMirror.Core.Report.OutputFile.Problem(Path.GetFullPath(options.LogPath)) is { } logProblem)
+        {
+            Console.Error.WriteLine($"gitmirror serve: -LogPath '{options.LogPath}': {logProblem}.");
+            return ExitCodes.BadUsage;
+        }
+
         string? secret;
         try
         {

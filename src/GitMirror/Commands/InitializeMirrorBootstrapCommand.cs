@@ -5,8 +5,9 @@ using GitMirror.Core.Forges;
 namespace GitMirror.Commands;
 
 /// <summary>
-/// Sets pairs up for CI mirroring: creates missing repositories, stores each bot's token as the
-/// other platform's CI secret, sets the CI variables and installs the CI files. Emits one
+/// Sets pairs up for CI mirroring: creates missing repositories, gives each side's CI a write deploy
+/// key for its twin only (the bots' tokens never go to CI), sets the CI variables and installs the
+/// CI files. Emits one
 /// MirrorBootstrapResult per pair; a pair's failure is an error record and the next pair goes on.
 /// </summary>
 [Cmdlet(VerbsData.Initialize, "MirrorBootstrap", DefaultParameterSetName = AllSet, SupportsShouldProcess = true)]
@@ -28,9 +29,16 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
     [ValidateNotNullOrEmpty]
     public string? GitLabBotUser { get; set; }
 
-    /// <summary>Store GitLab's GITHUB_TOKEN as a protected variable (only protected branches' pipelines see it).</summary>
+    /// <summary>Store GitLab's GITHUB_DEPLOY_KEY as a protected variable (only protected branches' pipelines see it).</summary>
     [Parameter]
     public SwitchParameter ProtectVariables { get; set; }
+
+    /// <summary>
+    /// Replace the CI deploy keys even where they are in place: a new key is added on each twin, the
+    /// CI secret set to it, then the old key deleted. Without it, keys in place are kept.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter RotateCredentials { get; set; }
 
     /// <summary>
     /// Ci (default): CI secrets, variables and files. Webhook: a push webhook on both sides to the
@@ -55,6 +63,7 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
             GitLabBotUser = webhook ? GitLabBotUser ?? "" : BotUser(GitLabBotUser, "MIRROR_BOT_USER_GITLAB", nameof(GitLabBotUser)),
             Visibility = Enum.Parse<MirrorRepositoryVisibility>(Visibility, ignoreCase: true),
             ProtectVariables = ProtectVariables,
+            RotateCredentials = RotateCredentials,
             Trigger = trigger,
             ServiceUrl = webhook ? CheckedServiceUrl() : null,
             WebhookSecret = webhook ? WebhookSecret() : null,
@@ -85,7 +94,7 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
                 "MirrorServiceUrlMissing", ErrorCategory.InvalidArgument, null));
         }
         if (!Uri.TryCreate(ServiceUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(uri.UserInfo)
-            || !string.IsNullOrEmpty(uri.Query) || (uri.Scheme == "http" && !uri.IsLoopback))
+            || !string.IsNullOrEmpty(uri.Query) || (uri.Scheme == "http" && !Core.Transport.HttpOrigin.IsLoopback(uri)))
         {
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"-ServiceUrl '{ServiceUrl}' must be an https:// base URL without credentials or query (http:// only for a loopback address): the forges send the webhook secret to it.", nameof(ServiceUrl)),
                 "MirrorServiceUrlInvalid", ErrorCategory.InvalidArgument, ServiceUrl));
@@ -129,7 +138,6 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
         {
             MirrorBootstrapFailure.TokenMissing => ErrorCategory.AuthenticationError,
             MirrorBootstrapFailure.TokenScopeMissing => ErrorCategory.PermissionDenied,
-            MirrorBootstrapFailure.TokenNotMaskable => ErrorCategory.InvalidData,
             MirrorBootstrapFailure.OwnerNotFound => ErrorCategory.ObjectNotFound,
             _ => failure.ForgeFailure switch
             {
@@ -149,7 +157,6 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
         {
             MirrorBootstrapFailure.TokenMissing => "Set the environment variable named in the message to the bot's token.",
             MirrorBootstrapFailure.TokenScopeMissing => "Give the bot's token the scopes named in the message, then run again.",
-            MirrorBootstrapFailure.TokenNotMaskable => "Use a GitHub token GitLab can mask (classic and fine-grained GitHub tokens can), then run again.",
             _ => "Fix the cause named in the message and run again: bootstrap is idempotent.",
         };
         return new ErrorRecord(failure, failure.ErrorId, category, pair)

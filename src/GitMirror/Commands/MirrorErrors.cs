@@ -12,10 +12,10 @@ internal static class MirrorErrors
         var detail = comparison.Status == MirrorRefStatus.Conflict
             ? ConflictDetail(comparison)
             : comparison.Kind == MirrorRefKind.Tag
-            ? $"tag points at {Short(comparison.GitHubSha)} on GitHub and {Short(comparison.GitLabSha)} on GitLab; tags never move"
+            ? $"tag points at {Core.Plan.PlannedPush.Short(comparison.GitHubSha, "nothing")} on GitHub and {Core.Plan.PlannedPush.Short(comparison.GitLabSha, "nothing")} on GitLab; tags never move"
             : comparison.MergeBase is null && comparison.GitHubAheadBy is null
-                ? $"GitHub has {Short(comparison.GitHubSha)}, GitLab has {Short(comparison.GitLabSha)}"
-                : $"GitHub is {comparison.GitHubAheadBy} and GitLab {comparison.GitLabAheadBy} commits beyond {(comparison.MergeBase is null ? "no common commit" : "merge base " + Short(comparison.MergeBase))}";
+                ? $"GitHub has {Core.Plan.PlannedPush.Short(comparison.GitHubSha, "nothing")}, GitLab has {Core.Plan.PlannedPush.Short(comparison.GitLabSha, "nothing")}"
+                : $"GitHub is {comparison.GitHubAheadBy} and GitLab {comparison.GitLabAheadBy} commits beyond {(comparison.MergeBase is null ? "no common commit" : "merge base " + Core.Plan.PlannedPush.Short(comparison.MergeBase, "nothing"))}";
         var action = comparison.Pair.OnDivergence == MirrorDivergencePolicy.HaltPair ? "the pair was halted" : "the ref was skipped";
         var what = comparison.Status == MirrorRefStatus.Conflict ? "conflicts" : "diverged";
         var message = $"Pair '{comparison.PairName}': {comparison.Ref} {what} ({detail}); {action}.";
@@ -96,6 +96,4 @@ internal static class MirrorErrors
         TransportFailureKind.Moved => ("MirrorRepositoryMoved", ErrorCategory.InvalidData),
         _ => ("MirrorRemoteError", ErrorCategory.ProtocolError),
     };
-
-    private static string Short(string? sha) => sha is null ? "nothing" : Core.Plan.PlannedPush.Short(sha);
 }

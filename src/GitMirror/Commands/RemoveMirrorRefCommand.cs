@@ -62,7 +62,7 @@ public sealed class RemoveMirrorRefCommand : MirrorCommandBase
         {
             var outcome = await remover.RemoveAsync(pair, Ref!, current => ShouldProcessFromWorker(
                 $"pair '{pair.Name}': GitHub ({pair.GitHub}) and GitLab ({pair.GitLab})",
-                $"Delete {current.Ref} (GitHub: {Describe(current.GitHubSha)}, GitLab: {Describe(current.GitLabSha)})",
+                $"Delete {current.Ref} (GitHub: {Core.Plan.PlannedPush.Short(current.GitHubSha, "absent")}, GitLab: {Core.Plan.PlannedPush.Short(current.GitLabSha, "absent")})",
                 Force), token).ConfigureAwait(false);
             OnPipelineThread(() =>
             {
@@ -85,6 +85,4 @@ public sealed class RemoveMirrorRefCommand : MirrorCommandBase
             OnPipelineThread(() => WriteError(MirrorErrors.PairUnavailable(e, pair)));
         }
     }
-
-    private static string Describe(string? sha) => sha is null ? "absent" : Core.Plan.PlannedPush.Short(sha);
 }

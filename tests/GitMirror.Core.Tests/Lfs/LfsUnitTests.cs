@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using GitMirror.Core.Config;
 using GitMirror.Core.Lfs;
+using GitMirror.Core.Transport;
 using Xunit;
 
 namespace GitMirror.Core.Tests.Lfs;
@@ -28,10 +29,10 @@ public class LfsPointerTests
     public void Only_the_same_scheme_host_and_port_is_the_same_origin()
     {
         var origin = new Uri("https://gitlab.example.com/g/p.git/info/lfs/objects/batch");
-        Assert.True(LfsHttpStore.SameOrigin(new Uri("https://GITLAB.example.com:443/g/p.git/gitlab-lfs/objects/1"), origin));
-        Assert.False(LfsHttpStore.SameOrigin(new Uri("http://gitlab.example.com/g/p.git"), origin));
-        Assert.False(LfsHttpStore.SameOrigin(new Uri("https://gitlab.example.com:8443/g/p.git"), origin));
-        Assert.False(LfsHttpStore.SameOrigin(new Uri("https://storage.example.com/g/p.git"), origin));
+        Assert.True(HttpOrigin.SameOrigin(new Uri("https://GITLAB.example.com:443/g/p.git/gitlab-lfs/objects/1"), origin));
+        Assert.False(HttpOrigin.SameOrigin(new Uri("http://gitlab.example.com/g/p.git"), origin));
+        Assert.False(HttpOrigin.SameOrigin(new Uri("https://gitlab.example.com:8443/g/p.git"), origin));
+        Assert.False(HttpOrigin.SameOrigin(new Uri("https://storage.example.com/g/p.git"), origin));
     }
 }
 

@@ -205,6 +205,19 @@ public sealed class ServeWebhookTests : IDisposable
         Assert.Contains("-Peers", stderr);
     }
 
+    [Fact]
+    public void A_LogPath_that_cannot_be_written_refuses_to_start_with_exit_3()
+    {
+        World.AddPair("x");
+        var logPath = Path.Combine(World.Root, "no-such-directory", "serve.jsonl");
+
+        var (code, stderr) = ServeProcess.RunToExit(World.Root, Secret, "-Path", World.ConfigPath, "-Listen", "127.0.0.1:0", "-LogPath", logPath);
+
+        Assert.True(code == 3, $"exit {code}: {stderr}");
+        Assert.Contains("-LogPath", stderr);
+        Assert.Contains("does not exist", stderr);
+    }
+
     private List<JsonElement> Syncs() => [.. ServeProcess.LogLines(_log).Where(l => l.GetProperty("action").GetString() == "sync")];
 
     private static async Task AssertAnswer(Task<HttpResponseMessage> request, int status, string? reason = null)

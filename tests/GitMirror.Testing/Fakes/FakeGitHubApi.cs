@@ -22,6 +22,9 @@ public sealed class FakeGitHubRepository
 
     /// <summary>Webhooks in creation order.</summary>
     public List<FakeGitHubHook> Hooks { get; } = [];
+
+    /// <summary>Deploy keys in creation order.</summary>
+    public List<FakeDeployKey> DeployKeys { get; } = [];
 }
 
 /// <summary>
@@ -57,6 +60,12 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
     public string PublicKeyId { get; } = "568250167242549743";
 
     protected override string ApiPrefix => "/api/v3";
+
+    /// <summary>
+    /// Base of the repositories' SSH URLs (ssh_url = base/owner/name.git), e.g. a test sshd's
+    /// <c>ssh://user@127.0.0.1:PORT/github</c>; null gives GitHub's own form, git@github.example:owner/name.git.
+    /// </summary>
+    public string? SshBaseUrl { get; set; }
 
     protected override JsonNode UnauthorizedBody => new JsonObject
     {
@@ -199,6 +208,14 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
             ("GET", ["repos", var o, var r, "actions", "secrets", "public-key"]) => WithRepo(o, r, _ =>
                 FakeResponse.Json(new JsonObject { ["key_id"] = PublicKeyId, ["key"] = Convert.ToBase64String(_keyPair.PublicKey) })),
             ("PUT", ["repos", var o, var r, "actions", "secrets", var name]) => WithRepo(o, r, repo => PutSecret(repo, name, body)),
+            ("GET", ["repos", var o, var r, "actions", "secrets", var name]) => WithRepo(o, r, repo => repo.Secrets.ContainsKey(name)
+                ? FakeResponse.Json(new JsonObject { ["name"] = name.ToUpperInvariant(), ["created_at"] = "2024-01-01T00:00:00Z", ["updated_at"] = "2024-01-01T00:00:00Z" })
+                : NotFound()),
+            ("DELETE", ["repos", var o, var r, "actions", "secrets", var name]) => WithRepo(o, r, repo => repo.Secrets.Remove(name) ? FakeResponse.Empty() : NotFound()),
+            ("GET", ["repos", var o, var r, "keys"]) => WithRepo(o, r, repo => FakeResponse.Json(new JsonArray([.. repo.DeployKeys.Select(k => (JsonNode)DeployKeyJson(repo, k))]))),
+            ("POST", ["repos", var o, var r, "keys"]) => WithRepo(o, r, repo => AddDeployKey(repo, body, login)),
+            ("DELETE", ["repos", var o, var r, "keys", var id]) => WithRepo(o, r, repo =>
+                repo.DeployKeys.RemoveAll(k => k.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) == id) > 0 ? FakeResponse.Empty() : NotFound()),
             ("GET", ["repos", var o, var r, "actions", "variables", var name]) => WithRepo(o, r, repo =>
                 repo.Variables.TryGetValue(name, out var value) ? FakeResponse.Json(VariableJson(name, value)) : NotFound()),
             ("POST", ["repos", var o, var r, "actions", "variables"]) => WithRepo(o, r, repo => CreateVariable(repo, body)),
@@ -265,6 +282,36 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
         repo.Secrets[name] = Encoding.UTF8.GetString(plain);
         return existed ? FakeResponse.Empty(204) : FakeResponse.Json(new JsonObject(), 201);
     }
+
+    /// <summary>
+    /// POST /repos/{o}/{r}/keys as GitHub answers it: 422 for a malformed key, and for a key already
+    /// in use anywhere on GitHub (a deploy key belongs to one repository).
+    /// </summary>
+    private FakeResponse AddDeployKey(FakeGitHubRepository repo, JsonObject? body, string login)
+    {
+        var key = FakeDeployKey.Normalize(body?["key"]?.GetValue<string>());
+        if (key is null) return Invalid("PublicKey", "key", "custom", "key is invalid. You must supply a key in OpenSSH public key format");
+        if (_repos.Values.Any(r => r.DeployKeys.Any(k => k.Key == key))) return Invalid("PublicKey", "key", "custom", "key is already in use");
+        var title = body?["title"]?.GetValue<string>() ?? "";
+        var readOnly = body?["read_only"]?.GetValue<bool>() ?? true; // GitHub's default: read-only
+        var added = new FakeDeployKey(Interlocked.Increment(ref _nextHookId), title, key, !readOnly, login);
+        repo.DeployKeys.Add(added);
+        return FakeResponse.Json(DeployKeyJson(repo, added), 201);
+    }
+
+    private JsonObject DeployKeyJson(FakeGitHubRepository repo, FakeDeployKey k) => new()
+    {
+        ["id"] = k.Id,
+        ["key"] = k.Key,
+        ["url"] = $"{ApiUrl}/repos/{repo.FullName}/keys/{k.Id}",
+        ["title"] = k.Title,
+        ["verified"] = true,
+        ["created_at"] = "2024-01-01T00:00:00Z",
+        ["read_only"] = !k.CanPush,
+        ["added_by"] = k.AddedBy,
+        ["last_used"] = null,
+        ["enabled"] = true,
+    };
 
     private static FakeResponse CreateVariable(FakeGitHubRepository repo, JsonObject? body)
     {
@@ -344,6 +391,7 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
         ["visibility"] = repo.Visibility,
         ["default_branch"] = "main",
         ["url"] = $"{ApiUrl}/repos/{repo.FullName}",
+        ["ssh_url"] = SshBaseUrl is null ? $"git@github.example:{repo.FullName}.git" : $"{SshBaseUrl.TrimEnd('/')}/{repo.FullName}.git",
     };
 
     private static JsonObject VariableJson(string name, string value) => new()

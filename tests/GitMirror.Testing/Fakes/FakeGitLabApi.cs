@@ -22,6 +22,9 @@ public sealed class FakeGitLabProject
 
     /// <summary>Project webhooks in creation order.</summary>
     public List<FakeGitLabHook> Hooks { get; } = [];
+
+    /// <summary>Deploy keys enabled for the project, in creation order.</summary>
+    public List<FakeDeployKey> DeployKeys { get; } = [];
 }
 
 /// <summary>A project webhook as the GitLab fake holds it (Token is write-only in the real API).</summary>
@@ -57,6 +60,12 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
     public int DefaultPerPage { get; set; } = 20;
 
     protected override string ApiPrefix => "/api/v4";
+
+    /// <summary>
+    /// Base of the projects' SSH URLs (ssh_url_to_repo = base/path.git), e.g. a test sshd's
+    /// <c>ssh://user@127.0.0.1:PORT/gitlab</c>; null gives GitLab's own form, git@gitlab.example:path.git.
+    /// </summary>
+    public string? SshBaseUrl { get; set; }
 
     protected override JsonNode UnauthorizedBody => new JsonObject { ["message"] = "401 Unauthorized" };
 
@@ -124,6 +133,10 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
             ("PUT", ["projects", var p, "variables", var key]) => WithProject(p, project => WriteVariable(project, key, body, creating: false)),
             ("DELETE", ["projects", var p, "variables", var key]) => WithProject(p, project =>
                 project.Variable(key) is { } v && project.Variables.Remove(v) ? FakeResponse.Empty() : NotFound("Variable")),
+            ("GET", ["projects", var p, "deploy_keys"]) => WithProject(p, project => Page(project.DeployKeys.Select(DeployKeyJson).ToList(), query, response)),
+            ("POST", ["projects", var p, "deploy_keys"]) => WithProject(p, project => AddDeployKey(project, body, username)),
+            ("DELETE", ["projects", var p, "deploy_keys", var id]) => WithProject(p, project =>
+                project.DeployKeys.RemoveAll(k => k.Id.ToString(CultureInfo.InvariantCulture) == id) > 0 ? FakeResponse.Empty() : NotFound("Deploy Key")),
             ("GET", ["projects", var p, "hooks"]) => WithProject(p, project => Page(project.Hooks.Select(HookJson).ToList(), query, response)),
             ("POST", ["projects", var p, "hooks"]) => WithProject(p, project => WriteHook(project, null, body)),
             ("PUT", ["projects", var p, "hooks", var id]) => WithProject(p, project => WriteHook(project, id, body)),
@@ -182,6 +195,30 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
         else project.Hooks[project.Hooks.IndexOf(existing)] = hook;
         return FakeResponse.Json(HookJson(hook), existing is null ? 201 : 200);
     }
+
+    /// <summary>POST /projects/:id/deploy_keys: 400 for a malformed key or one the project already has; the key's owner is the token's user.</summary>
+    private FakeResponse AddDeployKey(FakeGitLabProject project, JsonObject? body, string username)
+    {
+        var key = FakeDeployKey.Normalize(body?["key"]?.GetValue<string>());
+        if (key is null) return FakeResponse.Message(400, new JsonObject { ["key"] = new JsonArray("is invalid") });
+        if (project.DeployKeys.Any(k => k.Key == key))
+        {
+            return FakeResponse.Message(400, new JsonObject { ["deploy_key.fingerprint_sha256"] = new JsonArray("has already been taken") });
+        }
+        var added = new FakeDeployKey(++_nextId, body?["title"]?.GetValue<string>() ?? "", key, Flag(body, "can_push") ?? false, username);
+        project.DeployKeys.Add(added);
+        return FakeResponse.Json(DeployKeyJson(added), 201);
+    }
+
+    private static JsonObject DeployKeyJson(FakeDeployKey k) => new()
+    {
+        ["id"] = k.Id,
+        ["title"] = k.Title,
+        ["key"] = k.Key,
+        ["created_at"] = "2024-01-01T00:00:00.000Z",
+        ["expires_at"] = null,
+        ["can_push"] = k.CanPush,
+    };
 
     private static JsonObject HookJson(FakeGitLabHook hook) => new()
     {
@@ -273,9 +310,10 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
         };
     }
 
-    private static JsonObject ProjectJson(FakeGitLabProject p) => new()
+    private JsonObject ProjectJson(FakeGitLabProject p) => new()
     {
         ["id"] = p.Id,
+        ["ssh_url_to_repo"] = SshBaseUrl is null ? $"git@gitlab.example:{p.PathWithNamespace}.git" : $"{SshBaseUrl.TrimEnd('/')}/{p.PathWithNamespace}.git",
         ["name"] = p.PathWithNamespace[(p.PathWithNamespace.LastIndexOf('/') + 1)..],
         ["path_with_namespace"] = p.PathWithNamespace,
         ["visibility"] = p.Visibility,

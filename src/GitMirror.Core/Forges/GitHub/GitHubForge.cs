@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using GitMirror.Core.Unattended;
 using Octokit;
 using Octokit.Internal;
 
@@ -18,7 +19,10 @@ public enum GitHubAccountKind
 /// <summary>A webhook as either forge lists it (the secret is never returned).</summary>
 public sealed record ForgeHook(long Id, string Url, bool Active, IReadOnlyList<string> Events);
 
-public sealed record GitHubRepository(string FullName, string Visibility, string? DefaultBranch);
+public sealed record GitHubRepository(string FullName, string Visibility, string? DefaultBranch, string? SshUrl = null);
+
+/// <summary>A deploy key as either forge lists it; <paramref name="CanPush"/> is GitHub's !read_only, GitLab's can_push.</summary>
+public sealed record ForgeDeployKey(long Id, string Title, string Key, bool CanPush);
 
 /// <summary>What a write did: GitHub answers 201 for a new secret and 204 for a replaced one.</summary>
 public enum ForgeWriteOutcome
@@ -152,6 +156,52 @@ public sealed class GitHubForge
         Call($"PATCH /repos/{owner}/{repo}/actions/variables/{name}", async () =>
             (object)await _client.Repository.Actions.Variables.Update(owner, repo, new Variable(name, value)).ConfigureAwait(false), ct);
 
+    /// <summary>Whether an Actions secret exists (its value is never readable).</summary>
+    public Task<bool> ActionsSecretExistsAsync(string owner, string repo, string secretName, CancellationToken ct) =>
+        Call($"GET /repos/{owner}/{repo}/actions/secrets/{secretName}", async () =>
+        {
+            try
+            {
+                await _client.Repository.Actions.Secrets.Get(owner, repo, secretName).ConfigureAwait(false);
+                return true;
+            }
+            catch (NotFoundException)
+            {
+                return false;
+            }
+        }, ct);
+
+    public Task DeleteActionsSecretAsync(string owner, string repo, string secretName, CancellationToken ct) =>
+        Call($"DELETE /repos/{owner}/{repo}/actions/secrets/{secretName}", async () =>
+        {
+            await _client.Repository.Actions.Secrets.Delete(owner, repo, secretName).ConfigureAwait(false);
+            return true;
+        }, ct);
+
+    /// <summary>The repository's deploy keys (<c>GET /repos/{o}/{r}/keys</c>, every page).</summary>
+    public Task<IReadOnlyList<ForgeDeployKey>> ListDeployKeysAsync(string owner, string repo, CancellationToken ct) =>
+        Call($"GET /repos/{owner}/{repo}/keys", async () =>
+        {
+            var keys = await new ApiConnection(_client.Connection).GetAll<DeployKeyJson>(new Uri($"repos/{owner}/{repo}/keys", UriKind.Relative)).ConfigureAwait(false);
+            return (IReadOnlyList<ForgeDeployKey>)keys.Select(k => new ForgeDeployKey(k.Id, k.Title ?? "", k.Key ?? "", !k.ReadOnly)).ToList();
+        }, ct);
+
+    /// <summary>Adds a deploy key with write access to this one repository (<c>POST /repos/{o}/{r}/keys</c>, read_only=false).</summary>
+    public Task<ForgeDeployKey> AddWriteDeployKeyAsync(string owner, string repo, string title, string publicKey, CancellationToken ct) =>
+        Call($"POST /repos/{owner}/{repo}/keys", async () =>
+        {
+            var k = await new ApiConnection(_client.Connection).Post<DeployKeyJson>(new Uri($"repos/{owner}/{repo}/keys", UriKind.Relative),
+                new { title, key = publicKey, read_only = false }).ConfigureAwait(false);
+            return new ForgeDeployKey(k.Id, k.Title ?? title, k.Key ?? publicKey, !k.ReadOnly);
+        }, ct);
+
+    public Task DeleteDeployKeyAsync(string owner, string repo, long keyId, CancellationToken ct) =>
+        Call($"DELETE /repos/{owner}/{repo}/keys/{keyId}", async () =>
+        {
+            await _client.Connection.Delete(new Uri($"repos/{owner}/{repo}/keys/{keyId}", UriKind.Relative)).ConfigureAwait(false);
+            return true;
+        }, ct);
+
     /// <summary>The repository's webhooks (<c>GET /repos/{o}/{r}/hooks</c>, every page).</summary>
     public Task<IReadOnlyList<ForgeHook>> ListHooksAsync(string owner, string repo, CancellationToken ct) =>
         Call($"GET /repos/{owner}/{repo}/hooks", async () =>
@@ -179,7 +229,16 @@ public sealed class GitHubForge
     };
 
     private static GitHubRepository ToModel(Repository r) =>
-        new(r.FullName, r.Visibility?.ToString().ToLowerInvariant() ?? (r.Private ? "private" : "public"), r.DefaultBranch);
+        new(r.FullName, r.Visibility?.ToString().ToLowerInvariant() ?? (r.Private ? "private" : "public"), r.DefaultBranch, r.SshUrl);
+
+    /// <summary>GitHub's deploy key JSON (Octokit's serializer maps snake_case onto these).</summary>
+    private sealed class DeployKeyJson
+    {
+        public long Id { get; set; }
+        public string? Title { get; set; }
+        public string? Key { get; set; }
+        public bool ReadOnly { get; set; }
+    }
 
     /// <summary>Runs one Octokit call and turns its exceptions into ForgeApiException.</summary>
     private async Task<T> Call<T>(string what, Func<Task<T>> call, CancellationToken ct)
@@ -191,7 +250,7 @@ public sealed class GitHubForge
         }
         catch (RateLimitExceededException e)
         {
-            var wait = RetryAfterHeader(e) ?? PositiveOrZero(e.Reset - DateTimeOffset.UtcNow);
+            var wait = RetryAfterHeader(e) ?? TransportFailures.WaitUntil(e.Reset, DateTimeOffset.UtcNow);
             throw Error(what, ForgeFailureKind.RateLimited, e, $"rate limit exceeded; retry after {wait.TotalSeconds:0} s", wait);
         }
         catch (SecondaryRateLimitExceededException e)
@@ -238,11 +297,10 @@ public sealed class GitHubForge
             (int)e.StatusCode, message, retryAfter: retryAfter, inner: ForgeApiException.Sanitize(e, _token));
     }
 
-    private static TimeSpan? RetryAfterHeader(ApiException e) =>
-        e.HttpResponse?.Headers?.FirstOrDefault(h => h.Key.Equals("Retry-After", StringComparison.OrdinalIgnoreCase)).Value is { } value
-        && int.TryParse(value, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
-
-    private static TimeSpan PositiveOrZero(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
+    /// <summary>The engine's one Retry-After reading, over the headers Octokit kept.</summary>
+    private static TimeSpan? RetryAfterHeader(ApiException e) => e.HttpResponse?.Headers is { } headers
+        ? TransportFailures.RetryAfter(name => headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value, DateTimeOffset.UtcNow)
+        : null;
 
     /// <summary>Sends the API version GitHub asks clients to pin.</summary>
     private sealed class ApiVersionHandler(HttpMessageHandler inner) : DelegatingHandler(inner)

@@ -89,6 +89,30 @@ public sealed class GitLabClient : IDisposable
         using var _ = await SendRawAsync(HttpMethod.Delete, $"projects/{projectId}/variables/{Encode(key)}", null, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The project's deploy keys (<c>GET /projects/:id/deploy_keys</c>, every page).</summary>
+    public async Task<IReadOnlyList<GitLabDeployKey>> ListDeployKeysAsync(long projectId, CancellationToken ct)
+    {
+        var all = new List<GitLabDeployKey>();
+        string? next = $"projects/{projectId}/deploy_keys?per_page={PageSize}&page=1";
+        while (next is not null)
+        {
+            using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);
+            all.AddRange(await ReadAsync<List<GitLabDeployKey>>(response, HttpMethod.Get, next, ct).ConfigureAwait(false));
+            next = NextPage(response, next);
+        }
+        return all;
+    }
+
+    /// <summary>Adds a deploy key that can push to this one project (<c>POST /projects/:id/deploy_keys</c>, can_push=true).</summary>
+    public Task<GitLabDeployKey> AddWriteDeployKeyAsync(long projectId, string title, string publicKey, CancellationToken ct) =>
+        SendAsync<GitLabDeployKey>(HttpMethod.Post, $"projects/{projectId}/deploy_keys",
+            new Dictionary<string, object> { ["title"] = title, ["key"] = publicKey, ["can_push"] = true }, ct);
+
+    public async Task DeleteDeployKeyAsync(long projectId, long keyId, CancellationToken ct)
+    {
+        using var _ = await SendRawAsync(HttpMethod.Delete, $"projects/{projectId}/deploy_keys/{keyId}", null, ct).ConfigureAwait(false);
+    }
+
     /// <summary>The project's webhooks (<c>GET /projects/:id/hooks</c>, every page).</summary>
     public async Task<IReadOnlyList<GitLabHook>> ListProjectHooksAsync(long projectId, CancellationToken ct)
     {
@@ -241,7 +265,7 @@ public sealed class GitLabClient : IDisposable
         var (message, fields) = ParseMessage(text);
         message = message is null ? null : ForgeApiException.Scrub(message, _token);
         var status = (int)response.StatusCode;
-        var kind = ForgeApiException.KindOf(response.StatusCode);
+        var kind = ForgeApiException.KindOf(response.StatusCode, Unattended.TransportFailures.IsRateLimited(status, response.Headers));
         var summary = $"GitLab {method} {Describe(path)} failed with {status} {response.ReasonPhrase}"
             + (message is null ? "" : $": {message}")
             + (response.Headers.Location is { } moved ? $" (a redirect to {moved.GetLeftPart(UriPartial.Path)}, not followed so the token stays with {_host}: check 'api' in the config file)" : "")

@@ -12,7 +12,15 @@ public sealed record GitLabProject(
     [property: JsonPropertyName("id")] long Id,
     [property: JsonPropertyName("path_with_namespace")] string PathWithNamespace,
     [property: JsonPropertyName("visibility")] string? Visibility,
-    [property: JsonPropertyName("default_branch")] string? DefaultBranch);
+    [property: JsonPropertyName("default_branch")] string? DefaultBranch,
+    [property: JsonPropertyName("ssh_url_to_repo")] string? SshUrl = null);
+
+/// <summary>A project deploy key (<c>GET /projects/:id/deploy_keys</c>).</summary>
+public sealed record GitLabDeployKey(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("title")] string? Title,
+    [property: JsonPropertyName("key")] string? Key,
+    [property: JsonPropertyName("can_push")] bool CanPush);
 
 public sealed record GitLabUser(
     [property: JsonPropertyName("id")] long Id,
