@@ -34,6 +34,24 @@ public sealed class LfsMirror(IMirrorLog log)
         var stores = new Dictionary<MirrorSide, LfsStore>();
         LfsStore Store(MirrorSide side) => stores.TryGetValue(side, out var s) ? s : stores[side] = LfsStore.For(RemoteEndpoint.For(pair, side));
 
+        // One walk over everything the side lacks first: a history without pointer files (most
+        // repositories, and every initial sync of one) then costs one scan, not one per ref.
+        var unknownTips = pushes.Select(p => p.NewSha).OfType<string>().Where(sha => !known.Contains(sha)).Distinct(StringComparer.Ordinal).ToList();
+        if (unknownTips.Count > 1)
+        {
+            try
+            {
+                if ((await LfsPointerScanner.InRangeAsync(cache.Path, unknownTips, known, cancellationToken).ConfigureAwait(false)).Count == 0)
+                {
+                    return new Result(pushes, []);
+                }
+            }
+            catch (Exception e) when (e is LfsException or GitTransportException)
+            {
+                // Each ref's own scan below reports it against that ref.
+            }
+        }
+
         var ready = new List<PlannedPush>();
         var blocked = new List<MirrorRefUpdate>();
         foreach (var push in pushes)

@@ -19,7 +19,12 @@ public static class LfsPointerScanner
     /// </summary>
     public static Task<IReadOnlyList<LfsPointer>> InRangeAsync(string repositoryPath, string tip, IEnumerable<string> excluded,
         CancellationToken cancellationToken) =>
-        ScanAsync(repositoryPath, [], new[] { tip }.Concat(excluded.Where(e => e != tip).Select(e => "^" + e)), cancellationToken);
+        InRangeAsync(repositoryPath, [tip], excluded, cancellationToken);
+
+    /// <summary>The pointers reachable from any of <paramref name="tips"/> but from none of <paramref name="excluded"/>: one history walk for many refs.</summary>
+    public static Task<IReadOnlyList<LfsPointer>> InRangeAsync(string repositoryPath, IReadOnlyCollection<string> tips, IEnumerable<string> excluded,
+        CancellationToken cancellationToken) =>
+        ScanAsync(repositoryPath, [], tips.Concat(excluded.Where(e => !tips.Contains(e)).Select(e => "^" + e)), cancellationToken);
 
     /// <summary>The pointers in the tree of <paramref name="tip"/> alone (what a checkout of it needs).</summary>
     public static Task<IReadOnlyList<LfsPointer>> InTreeAsync(string repositoryPath, string tip, CancellationToken cancellationToken) =>

@@ -52,6 +52,10 @@ public sealed class ServeReplicaTests : IDisposable
 
             var owners = pairs.Keys.ToDictionary(n => n, OwnerOf);
             Assert.True(owners.Values.Distinct().Count() > 1, "the test's pairs should spread over several shards");
+            // A pair's branch moves before its owner writes the run's log line: wait for the lines too.
+            List<string?> SyncedBy(int k) => ServeProcess.LogLines(logs[k - 1])
+                .Where(l => l.GetProperty("action").GetString() == "sync").Select(l => l.GetProperty("pair").GetString()).ToList();
+            ServeProcess.Eventually(() => Enumerable.Range(1, 3).All(k => SyncedBy(k).Count >= owners.Count(o => o.Value == k)), TimeSpan.FromSeconds(30));
             for (var k = 1; k <= 3; k++)
             {
                 var lines = ServeProcess.LogLines(logs[k - 1]);
