@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GitMirror.Core.Config;
 using GitMirror.Core.Engine;
 using GitMirror.Core.Unattended;
@@ -118,7 +117,7 @@ public sealed class FaultInjectionTests : IDisposable
         _proxy.Choose = FaultProxy.Nth(fault, 1, Where(where));
 
         // A child process, so the transfer timeout can be short (GITMIRROR_TIMEOUT_SEC is read once per process).
-        var (code, output) = await SyncInChild(timeoutSec: 2);
+        var (code, output) = await ChildSync.RunAsync(World.ConfigPath, new Dictionary<string, string> { ["GITMIRROR_TIMEOUT_SEC"] = "2" });
         _proxy.Choose = null;
         Interlocked.Add(ref _faultsInjected, _proxy.FaultsInjected);
         _output.WriteLine($"{fault} on {where}: {output.Trim()}");
@@ -165,24 +164,5 @@ public sealed class FaultInjectionTests : IDisposable
         Assert.Equal(RepoBuilder.Refs(github.BarePath).OrderBy(r => r.Key), RepoBuilder.Refs(gitlab.BarePath).OrderBy(r => r.Key));
         var again = await NewRun(Pair()).SyncAsync(Pair(), _ => true, CancellationToken.None);
         Assert.Equal(MirrorSyncStatus.UpToDate, again.Result.Status);
-    }
-
-    private async Task<(int Code, string Output)> SyncInChild(int timeoutSec)
-    {
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GitMirror.LockHolder.dll"));
-        psi.ArgumentList.Add("sync");
-        psi.ArgumentList.Add(World.ConfigPath);
-        psi.Environment["GITMIRROR_TIMEOUT_SEC"] = timeoutSec.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var child = Process.Start(psi)!;
-        var stdout = child.StandardOutput.ReadToEndAsync();
-        var stderr = child.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await child.WaitForExitAsync(limit.Token);
-        return (child.ExitCode, await stdout + await stderr);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GitMirror.Core.Config;
 using GitMirror.Core.Engine;
 using GitMirror.Core.Report;
@@ -105,20 +104,7 @@ public sealed class ReliabilityScenarioTests : IDisposable
         var (github, gitlab) = World.AddPair("app");
         github.Commits(2);
         var before = Refs(gitlab);
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.Environment["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1";
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GitMirror.LockHolder.dll"));
-        psi.ArgumentList.Add("sync");
-        psi.ArgumentList.Add(World.ConfigPath);
-        using var child = Process.Start(psi)!;
-        var stdout = child.StandardOutput.ReadToEndAsync();
-        var stderr = child.StandardError.ReadToEndAsync();
-        await child.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
-        var output = await stdout + await stderr;
+        var (_, output) = await ChildSync.RunAsync(World.ConfigPath, new Dictionary<string, string> { ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1" });
 
         Assert.Contains("app Failed", output);
         Assert.Contains("does not enforce locks", output);
@@ -232,20 +218,9 @@ public sealed class ReliabilityScenarioTests : IDisposable
 
         // RLIMIT_FSIZE in a child: every write past 64 KB fails with EFBIG, as on a full file system
         // (SIGXFSZ ignored, as a daemon would). Needs no root, unlike a small tmpfs.
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         // The runtime's W^X double mapping writes through a file; off, so only the cache's writes hit the limit.
-        psi.Environment["DOTNET_EnableWriteXorExecute"] = "0";
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\"");
-        psi.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GitMirror.LockHolder.dll"));
-        psi.ArgumentList.Add("sync");
-        psi.ArgumentList.Add(World.ConfigPath);
-        using var child = Process.Start(psi)!;
-        var stdout = child.StandardOutput.ReadToEndAsync();
-        var stderr = child.StandardError.ReadToEndAsync();
-        await child.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
-        var output = await stdout + await stderr;
+        var (_, output) = await ChildSync.RunAsync(World.ConfigPath, new Dictionary<string, string> { ["DOTNET_EnableWriteXorExecute"] = "0" },
+            "bash", "-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\"");
 
         Assert.Contains("app Failed", output);
         Assert.Equal(before, Refs(gitlab));
