@@ -158,7 +158,7 @@ public sealed class RefPusher(IMirrorLog log)
             if (unanswered.Count > 0)
             {
                 var failure = target.GitFailure(result) ?? new GitTransportException(TransportFailureKind.Protocol,
-                    $"{target.Description}: git push failed: {LastLines(result.StandardError)}");
+                    $"{target.Description}: git push failed: {result.LastErrorLines()}");
                 if (retriedAfterFailure || !failure.IsTransient) return failure;
                 // The push may or may not have reached the server: read what the side holds now and push
                 // again (once) only what is still missing; the leases make the second try safe either way.
@@ -171,7 +171,7 @@ public sealed class RefPusher(IMirrorLog log)
             else if (retry.Count == pushing.Count)
             {
                 // Every ref "held back by another" and none refused: nothing would change on a retry.
-                foreach (var push in retry) outcomes[push.Ref] = new RefOutcome(false, $"rejected by {target.Description}: {LastLines(result.StandardError)}");
+                foreach (var push in retry) outcomes[push.Ref] = new RefOutcome(false, $"rejected by {target.Description}: {result.LastErrorLines()}");
                 retry.Clear();
             }
             remaining = [.. retry, .. later];
@@ -270,11 +270,5 @@ public sealed class RefPusher(IMirrorLog log)
         if (relevant.Count == 0) return "";
         var text = string.Join(" ", relevant);
         return ": " + (text.Length > 600 ? text[..600] + "…" : text);
-    }
-
-    private static string LastLines(string text)
-    {
-        var lines = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-        return lines.Count == 0 ? "(no message)" : string.Join(" ", lines.TakeLast(3));
     }
 }

@@ -7,6 +7,13 @@ namespace GitMirror.Core.Transport;
 public sealed record GitProcessResult(int ExitCode, string StandardOutput, string StandardError)
 {
     public bool Succeeded => ExitCode == 0;
+
+    /// <summary>The last <paramref name="count"/> non-empty lines of stderr on one line, for a message.</summary>
+    public string LastErrorLines(int count = 3)
+    {
+        var lines = StandardError.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).TakeLast(count).ToList();
+        return lines.Count == 0 ? "(no message)" : string.Join(" ", lines);
+    }
 }
 
 /// <summary>
@@ -64,7 +71,7 @@ public static partial class GitProcess
         if (await silent.ConfigureAwait(false))
         {
             throw new GitTransportException(TransportFailureKind.Timeout,
-                $"git {arguments.FirstOrDefault()} made no progress for {silenceLimit!.Value.TotalSeconds:0} s and was stopped{(result.StandardError.Length > 0 ? $" ({LastLine(result.StandardError)})" : "")}");
+                $"git {arguments.FirstOrDefault()} made no progress for {silenceLimit!.Value.TotalSeconds:0} s and was stopped{(result.StandardError.Length > 0 ? $" ({result.LastErrorLines(1)})" : "")}");
         }
         return result;
     }
@@ -113,9 +120,6 @@ public static partial class GitProcess
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^(remote: )?[A-Z][a-z]+( [a-z]+)*: +(\d+% \(\d+/\d+\)|\d+)(,.*)?\s*$")]
     private static partial System.Text.RegularExpressions.Regex ProgressLine();
-
-    private static string LastLine(string text) =>
-        text.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "";
 
     /// <summary>
     /// Starts <c>git <paramref name="arguments"/></c> like <see cref="RunAsync"/> (same executable,
