@@ -18,16 +18,9 @@ namespace GitMirror.Core.Report;
 /// previous health, diverged refs and error, which still describe the repositories.
 /// The caller holds the pair's lock, so no two writers record the same pair at once.
 /// </remarks>
-public sealed class StatusStore
+public sealed partial class StatusStore
 {
     public const string DirectoryName = "status";
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter() },
-        WriteIndented = true,
-    };
 
     private readonly string _cacheDir;
     private readonly string _directory;
@@ -64,7 +57,7 @@ public sealed class StatusStore
         CacheTrust.EnsureSubdirectory(_cacheDir, DirectoryName);
         CacheTrust.CheckEntry(path);
         AtomicFile.RemoveLeftovers(path, TimeSpan.FromHours(1));
-        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(next, Json));
+        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(next, StatusJson.Default.StatusFile));
         return ToStatus(result.PairName, next);
     }
 
@@ -105,7 +98,7 @@ public sealed class StatusStore
 
         try
         {
-            var file = JsonSerializer.Deserialize<StatusFile>(bytes, Json);
+            var file = JsonSerializer.Deserialize(bytes, StatusJson.Default.StatusFile);
             if (file is not null && file.PairName == pairName && file.ConsecutiveFailures >= 0) return file;
         }
         catch (JsonException)
@@ -148,4 +141,12 @@ public sealed class StatusStore
 
         public string? LastError { get; init; }
     }
+
+    /// <summary>
+    /// The file's serializer, generated at build time: no reflection or emitted code (and none of its
+    /// JIT-compiling) at every sync, which writes the file.
+    /// </summary>
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true, WriteIndented = true)]
+    [JsonSerializable(typeof(StatusFile))]
+    private sealed partial class StatusJson : JsonSerializerContext;
 }

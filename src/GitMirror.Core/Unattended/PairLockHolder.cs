@@ -51,13 +51,13 @@ public sealed record PairLockHolder(
 
     public override string ToString() => $"process {ProcessId} on {Host} since {StartedUtc:yyyy-MM-ddTHH:mm:ssZ}";
 
-    internal byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this);
+    internal byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, PairLockHolderJson.Default.PairLockHolder);
 
     internal static PairLockHolder? FromJson(byte[] json)
     {
         try
         {
-            return JsonSerializer.Deserialize<PairLockHolder>(json) is { Host: not null } holder ? holder : null;
+            return JsonSerializer.Deserialize(json, PairLockHolderJson.Default.PairLockHolder) is { Host: not null } holder ? holder : null;
         }
         catch (JsonException)
         {
@@ -65,3 +65,7 @@ public sealed record PairLockHolder(
         }
     }
 }
+
+/// <summary>The holder file's serializer, generated at build time (every run that locks a pair writes one).</summary>
+[JsonSerializable(typeof(PairLockHolder))]
+internal sealed partial class PairLockHolderJson : JsonSerializerContext;
