@@ -36,13 +36,19 @@ public sealed class LfsMirror(IMirrorLog log)
 
         // One walk over everything the side lacks first: a history without pointer files (most
         // repositories, and every initial sync of one) then costs one scan, not one per ref.
+        // A side that holds nothing lacks the whole history: then no pointer anywhere in the cache (read
+        // from the packs' index, no walk) settles it faster still.
         var unknownTips = pushes.Select(p => p.NewSha).OfType<string>().Where(sha => !known.Contains(sha)).Distinct(StringComparer.Ordinal).ToList();
-        if (unknownTips.Count > 1)
+        if (unknownTips.Count > 1 || known.Count == 0)
         {
             try
             {
-                if ((await LfsPointerScanner.InRangeAsync(cache.Path, unknownTips, known, cancellationToken).ConfigureAwait(false)).Count == 0)
+                var none = known.Count == 0
+                    ? !await LfsPointerScanner.AnyInRepositoryAsync(cache.Path, cancellationToken).ConfigureAwait(false)
+                    : (await LfsPointerScanner.InRangeAsync(cache.Path, unknownTips, known, cancellationToken).ConfigureAwait(false)).Count == 0;
+                if (none)
                 {
+                    log.Verbose($"[{pair.Name}] No LFS pointer files in the commits {target} lacks");
                     return new Result(pushes, []);
                 }
             }

@@ -24,11 +24,32 @@ public static class LfsPointerScanner
     /// <summary>The pointers reachable from any of <paramref name="tips"/> but from none of <paramref name="excluded"/>: one history walk for many refs.</summary>
     public static Task<IReadOnlyList<LfsPointer>> InRangeAsync(string repositoryPath, IReadOnlyCollection<string> tips, IEnumerable<string> excluded,
         CancellationToken cancellationToken) =>
-        ScanAsync(repositoryPath, [], tips.Concat(excluded.Where(e => !tips.Contains(e)).Select(e => "^" + e)), cancellationToken);
+        ScanAsync(repositoryPath, RevList([]), tips.Concat(excluded.Where(e => !tips.Contains(e)).Select(e => "^" + e)), null, cancellationToken);
+
+    /// <summary>
+    /// Whether any object the cache holds, reachable or not, is a pointer file. It reads the packs' object
+    /// sizes instead of walking history, so on an initial mirror of a big repository without LFS it costs
+    /// seconds where a walk of every commit's trees costs many (80,000 commits: 2 s against 14 s).
+    /// </summary>
+    public static async Task<bool> AnyInRepositoryAsync(string repositoryPath, CancellationToken cancellationToken) =>
+        (await ScanAsync(repositoryPath, ["cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+            [], SmallBlob, cancellationToken).ConfigureAwait(false)).Count > 0;
+
+    /// <summary>"&lt;oid&gt; blob &lt;size&gt;" of a blob small enough to be a pointer: its oid; anything else: null.</summary>
+    private static string? SmallBlob(string sizedObject)
+    {
+        var parts = sizedObject.Split(' ');
+        return parts.Length == 3 && parts[1] == "blob" && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
+            && size < LfsPointer.MaxPointerSize ? parts[0] : null;
+    }
+
+    /// <summary>rev-list of the objects to scan. Blobs of at least MaxPointerSize bytes cannot be pointers: it leaves them out (commits still come through).</summary>
+    private static string[] RevList(string[] options) =>
+        ["rev-list", "--objects", .. options, "--filter=object:type=blob", $"--filter=blob:limit={LfsPointer.MaxPointerSize}", "--stdin"];
 
     /// <summary>The pointers in the tree of <paramref name="tip"/> alone (what a checkout of it needs).</summary>
     public static Task<IReadOnlyList<LfsPointer>> InTreeAsync(string repositoryPath, string tip, CancellationToken cancellationToken) =>
-        ScanAsync(repositoryPath, ["--no-walk"], [tip], cancellationToken);
+        ScanAsync(repositoryPath, RevList(["--no-walk"]), [tip], null, cancellationToken);
 
     /// <summary>
     /// The tips among <paramref name="tips"/> whose root <c>.gitattributes</c> routes some files
@@ -89,19 +110,22 @@ public static class LfsPointerScanner
         }
     }
 
-    private static async Task<IReadOnlyList<LfsPointer>> ScanAsync(string repositoryPath, string[] options, IEnumerable<string> revisions,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="lister"/> (fed <paramref name="listerInput"/> on stdin) into <c>cat-file --batch</c>
+    /// and keeps the pointer files among the objects it names. <paramref name="forward"/> picks what of
+    /// each listed line goes on (null: the line as it is).
+    /// </summary>
+    private static async Task<IReadOnlyList<LfsPointer>> ScanAsync(string repositoryPath, string[] lister, IEnumerable<string> listerInput,
+        Func<string, string?>? forward, CancellationToken cancellationToken)
     {
-        // Blobs of at least MaxPointerSize bytes cannot be pointers: rev-list leaves them out (commits still come through).
-        using var revList = Start(repositoryPath, ["rev-list", "--objects", .. options, "--filter=object:type=blob",
-            $"--filter=blob:limit={LfsPointer.MaxPointerSize}", "--stdin"]);
+        using var listing = Start(repositoryPath, lister);
         using var catFile = Start(repositoryPath, ["cat-file", "--batch=%(objectname) %(objecttype) %(objectsize) %(rest)"]);
         using var kill = cancellationToken.Register(() =>
         {
-            GitProcess.KillTree(revList);
+            GitProcess.KillTree(listing);
             GitProcess.KillTree(catFile);
         });
-        var revListErrors = revList.StandardError.ReadToEndAsync(CancellationToken.None);
+        var listingErrors = listing.StandardError.ReadToEndAsync(CancellationToken.None);
         var catFileErrors = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
 
         var feed = Task.Run(async () =>
@@ -109,9 +133,17 @@ public static class LfsPointerScanner
             try
             {
                 // Thousands of excluded tips go through stdin, never the command line.
-                foreach (var revision in revisions) await revList.StandardInput.WriteLineAsync(revision).ConfigureAwait(false);
-                revList.StandardInput.Close();
-                await revList.StandardOutput.BaseStream.CopyToAsync(catFile.StandardInput.BaseStream).ConfigureAwait(false);
+                foreach (var line in listerInput) await listing.StandardInput.WriteLineAsync(line).ConfigureAwait(false);
+                listing.StandardInput.Close();
+                if (forward is null)
+                {
+                    await listing.StandardOutput.BaseStream.CopyToAsync(catFile.StandardInput.BaseStream).ConfigureAwait(false);
+                    return;
+                }
+                while (await listing.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } listed)
+                {
+                    if (forward(listed) is { } next) await catFile.StandardInput.WriteLineAsync(next).ConfigureAwait(false);
+                }
             }
             catch (IOException)
             {
@@ -150,12 +182,12 @@ public static class LfsPointerScanner
         }
 
         await feed.ConfigureAwait(false);
-        await revList.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        await listing.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         await catFile.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        if (revList.ExitCode != 0 || catFile.ExitCode != 0)
+        if (listing.ExitCode != 0 || catFile.ExitCode != 0)
         {
-            var errors = (await revListErrors.ConfigureAwait(false)) + (await catFileErrors.ConfigureAwait(false));
+            var errors = (await listingErrors.ConfigureAwait(false)) + (await catFileErrors.ConfigureAwait(false));
             throw new LfsException($"cannot list the LFS pointers in the cache repository: git: {errors.Trim()}");
         }
         return pointers;

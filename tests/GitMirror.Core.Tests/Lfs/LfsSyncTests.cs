@@ -80,6 +80,39 @@ public sealed class LfsSyncTests : IDisposable
     }
 
     [Fact]
+    public async Task An_initial_mirror_into_an_empty_side_finds_a_pointer_deep_in_history()
+    {
+        // The empty side lacks everything: the whole cache is checked for pointer files at once, and
+        // one buried under later commits (and behind a tag) still sends its object before the refs move.
+        var (github, gitlab) = World.AddPair("deep");
+        var (buried, oid) = CommitLfsFile(github, "main", "assets/old.bin");
+        Git.Run(github.BarePath, "tag", "-a", "v1", "-m", "v1", buried);
+        github.Commits(5);
+        Assert.Empty(RepoBuilder.Refs(gitlab.BarePath));
+
+        var outcome = await Sync("deep");
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.Equal(RepoBuilder.Refs(github.BarePath)["refs/heads/main"], RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.Equal(File.ReadAllBytes(LfsServer.ObjectPath(github.BarePath, oid)), File.ReadAllBytes(LfsServer.ObjectPath(gitlab.BarePath, oid)));
+    }
+
+    [Fact]
+    public async Task An_initial_mirror_of_a_history_without_pointers_asks_no_LFS_server()
+    {
+        var (github, gitlab) = World.AddPair("plain");
+        github.Commits(5);
+        Git.Run(github.BarePath, "branch", "topic", "main~2");
+
+        var outcome = await Sync("plain");
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.Equal(RepoBuilder.Refs(github.BarePath), RepoBuilder.Refs(gitlab.BarePath));
+        Assert.Empty(_lfs.Requests);
+        Assert.Contains(_log.VerboseLines, m => m.Contains("No LFS pointer files in the commits GitLab lacks", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_token_never_reaches_another_origin_a_log_or_a_message()
     {
         _lfs.UseSeparateStorage();

@@ -3,6 +3,7 @@ using System.Text;
 using GitMirror.Core.Config;
 using GitMirror.Core.Lfs;
 using GitMirror.Core.Transport;
+using GitMirror.Testing;
 using Xunit;
 
 namespace GitMirror.Core.Tests.Lfs;
@@ -109,5 +110,32 @@ public class LfsConfigTests
         Assert.Equal(4, e.Line);
         Assert.Equal("repos[0].lfs", e.Key);
         Assert.Contains("'sometimes' is not a boolean", e.Message);
+    }
+}
+
+public class LfsPointerScannerTests
+{
+    [Fact]
+    public async Task Any_object_of_the_repository_counts_packed_loose_or_unreachable()
+    {
+        using var dir = new TempDir("gitmirror-scan");
+        var bare = new RepoBuilder(dir.Combine("repo.git"));
+        bare.Commits(3);
+        Git.Run(bare.BarePath, "repack", "-a", "-d", "-q");
+        Assert.False(await LfsPointerScanner.AnyInRepositoryAsync(bare.BarePath, CancellationToken.None));
+
+        // A small blob that only looks like one is not a pointer.
+        var file = dir.Combine("almost");
+        File.WriteAllText(file, "version https://git-lfs.github.com/spec/v1\noid sha256:nothex\n");
+        Git.Run(bare.BarePath, "hash-object", "-w", file);
+        Assert.False(await LfsPointerScanner.AnyInRepositoryAsync(bare.BarePath, CancellationToken.None));
+
+        // A pointer in no commit at all (a loose object) is still found: the check is a superset of any walk.
+        File.WriteAllText(file, LfsFiles.Pointer(LfsFiles.NewObject(10).Oid, 10));
+        Git.Run(bare.BarePath, "hash-object", "-w", file);
+        Assert.True(await LfsPointerScanner.AnyInRepositoryAsync(bare.BarePath, CancellationToken.None));
+
+        Git.Run(bare.BarePath, "repack", "-a", "-q");
+        Assert.True(await LfsPointerScanner.AnyInRepositoryAsync(bare.BarePath, CancellationToken.None));
     }
 }
