@@ -34,10 +34,11 @@ public sealed class HttpRefLister
     public async Task<(IReadOnlyDictionary<string, string> Refs, string Url)> ListWithLocationAsync(string url, GitCredential? credential,
         TimeSpan timeout, CancellationToken cancellationToken, string? remoteDescription = null)
     {
-        var scope = TransportScope.Detached(credential, timeout, cancellationToken,
-            remoteDescription ?? HttpSmartSubtransport.DescribeUrl(url));
+        var description = remoteDescription ?? HttpSmartSubtransport.DescribeUrl(url);
         var baseUrl = url.TrimEnd('/');
+        if (await TryListDirectlyAsync(baseUrl, credential, timeout, cancellationToken, description) is { } direct) return direct;
 
+        var scope = TransportScope.Detached(credential, timeout, cancellationToken, description);
         using (var advertisement = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/info/refs?service={Service}", Service,
             body: null, gitProtocol: "version=2"))
         {
@@ -62,14 +63,7 @@ public sealed class HttpRefLister
             }
         }
 
-        var request = new StringBuilder()
-            .Append(PktLine.Data("command=ls-refs"))
-            .Append(PktLine.Delimiter);
-        foreach (var prefix in MirroredPrefixes) request.Append(PktLine.Data($"ref-prefix {prefix}"));
-        request.Append(PktLine.Flush);
-
-        using var listing = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/{Service}", Service,
-            Encoding.UTF8.GetBytes(request.ToString()), gitProtocol: "version=2");
+        using var listing = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/{Service}", Service, LsRefsRequest, gitProtocol: "version=2");
         var refs = new Dictionary<string, string>(StringComparer.Ordinal);
         // Each line: "<oid> <name>[ symref-target:…][ peeled:…]"; ref-prefix is only a hint to the server, so filter too.
         await ReadUntilFlushAsync(listing, scope, line =>
@@ -79,6 +73,50 @@ public sealed class HttpRefLister
         });
         return (refs, baseUrl);
     }
+
+    private static readonly byte[] LsRefsRequest = Encoding.UTF8.GetBytes(new StringBuilder()
+        .Append(PktLine.Data("command=ls-refs"))
+        .Append(PktLine.Delimiter)
+        .Append(string.Concat(MirroredPrefixes.Select(prefix => PktLine.Data($"ref-prefix {prefix}"))))
+        .Append(PktLine.Flush)
+        .ToString());
+
+    /// <summary>
+    /// The listing in one request instead of two: protocol v2 requests over HTTP stand alone, so
+    /// git http-backend, GitHub and GitLab answer <c>ls-refs</c> without the capability advertisement
+    /// that git itself fetches first. It halves the requests of a poll (and a round trip per side).
+    /// Null whenever the answer is not a plain v2 listing (an older server, a redirect elsewhere, an
+    /// error, an empty list that may be a server's way to say it did not understand): the full
+    /// exchange then runs and reports whatever is wrong exactly as it always has. A refused token, a
+    /// timeout, an unreachable or rate-limiting server is final at once: asking again would only
+    /// double the failed logins (GitLab bans an address after 30) or the wait.
+    /// </summary>
+    private static async Task<(IReadOnlyDictionary<string, string> Refs, string Url)?> TryListDirectlyAsync(string baseUrl,
+        GitCredential? credential, TimeSpan timeout, CancellationToken cancellationToken, string description)
+    {
+        var scope = TransportScope.Detached(credential, timeout, cancellationToken, description);
+        try
+        {
+            using var listing = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/{Service}", Service, LsRefsRequest, gitProtocol: "version=2");
+            var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+            var plain = true;
+            await ReadUntilFlushAsync(listing, scope, line =>
+            {
+                var parts = line.Split(' ');
+                if (parts.Length >= 2 && IsObjectId(parts[0]) && parts[1].StartsWith("refs/", StringComparison.Ordinal)) AddIfMirrored(refs, parts[1], parts[0]);
+                else plain = false;
+            });
+            var answeredAt = listing.FinalUrl.EndsWith("/" + Service, StringComparison.Ordinal) ? listing.FinalUrl[..^(Service.Length + 1)] : null;
+            return plain && refs.Count > 0 && answeredAt is not null ? (refs, answeredAt) : null;
+        }
+        catch (GitTransportException e) when (e.Kind is not (TransportFailureKind.Authentication or TransportFailureKind.Timeout
+            or TransportFailureKind.Unreachable or TransportFailureKind.RateLimited))
+        {
+            return null;
+        }
+    }
+
+    private static bool IsObjectId(string text) => text.Length is 40 or 64 && text.All(char.IsAsciiHexDigitLower);
 
     /// <summary>The clone URL of an advertisement's URL (…/repo.git/info/refs?service=…); null when it is not one.</summary>
     private static string? BaseOf(string advertisementUrl)

@@ -68,7 +68,43 @@ public sealed class HttpRefListerTests : HttpRemoteTestBase
         var refs = await ListAsync();
 
         Assert.Equal(new Dictionary<string, string> { ["refs/heads/main"] = main, ["refs/tags/v1"] = annotated }, refs);
-        Assert.Single(Server.Requests); // v0 needs no second request
+        // The direct ls-refs is not understood (an empty answer), so the advertisement is read: v0 needs nothing more.
+        Assert.Equal(["POST", "GET"], Server.Requests.Select(r => r.Method));
+    }
+
+    [Fact]
+    public async Task A_listing_is_one_request_without_the_capability_advertisement()
+    {
+        var main = Repo.Commit();
+        var tag = Repo.Tag("v1", main, annotation: "one");
+
+        var refs = await ListAsync();
+
+        Assert.Equal(new Dictionary<string, string> { ["refs/heads/main"] = main, ["refs/tags/v1"] = tag }, refs);
+        var request = Assert.Single(Server.Requests);
+        Assert.Equal(("POST", "/team/repo.git/git-upload-pack", "version=2"), (request.Method, request.PathAndQuery, request.GitProtocol));
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(403)]
+    [InlineData(404)]
+    [InlineData(500)]
+    public async Task A_server_that_refuses_the_direct_listing_is_asked_the_way_git_asks(int status)
+    {
+        var main = Repo.Commit();
+        Server.Intercept = context =>
+        {
+            // Only a POST that no advertisement came before is refused.
+            if (context.Request.Method != "POST" || Server.Requests.Any(r => r.Method == "GET")) return Task.FromResult(false);
+            context.Response.StatusCode = status;
+            return Task.FromResult(true);
+        };
+
+        var refs = await ListAsync();
+
+        Assert.Equal(new Dictionary<string, string> { ["refs/heads/main"] = main }, refs);
+        Assert.Equal(["POST", "GET", "POST"], Server.Requests.Select(r => r.Method));
     }
 
     [Fact]
