@@ -238,6 +238,9 @@ public sealed class LargeBenchmark : IDisposable
     /// <summary>The CLI's initial sync: fetch heads and tags into an empty repository, push them to an empty side.</summary>
     private Measurement CliInitial(string name)
     {
+        // The CLI goes first: read the source once so that it, too, finds the pack in the page cache
+        // (a cold 550 MB read once made the CLI's initial sync 183 s against 127 s).
+        WarmPageCache(Source(name));
         var clone = Clone(name);
         Git.Run(_work, "init", "--bare", "--quiet", clone);
         Git.Run(_work, "init", "--bare", "--quiet", Target("cli-" + name));
@@ -275,6 +278,18 @@ public sealed class LargeBenchmark : IDisposable
     /// Serves a cached repository as org/NAME, with an empty group/NAME beside it. Hard links: pack files
     /// are never changed in place, so new commits land in this run's copy only.
     /// </summary>
+    private static void WarmPageCache(string directory)
+    {
+        var buffer = new byte[1 << 20];
+        foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        {
+            using var stream = File.OpenRead(file);
+            while (stream.Read(buffer, 0, buffer.Length) > 0)
+            {
+            }
+        }
+    }
+
     private void AddSource(string name, string cached)
     {
         var copy = Source(name);

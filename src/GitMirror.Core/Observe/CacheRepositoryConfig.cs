@@ -4,7 +4,7 @@ using GitMirror.Core.Report;
 namespace GitMirror.Core.Observe;
 
 /// <summary>
-/// The cache repository's git config, written whole by GitMirror every time the cache is opened:
+/// The cache repository's git config, made exactly this by GitMirror every time the cache is opened:
 /// whatever else was put there (an <c>url.&lt;x&gt;.insteadOf</c> sending a token to another
 /// server, a <c>core.hooksPath</c>, a <c>core.fsmonitor</c> or <c>core.sshCommand</c> running code)
 /// is gone before git reads it. Nothing in it is secret: the remotes' URLs hold no credentials.
@@ -36,9 +36,25 @@ public static class CacheRepositoryConfig
         return text.ToString();
     }
 
-    /// <summary>Replaces the config of the bare repository at <paramref name="repositoryPath"/> atomically (owner-only).</summary>
-    public static void Write(string repositoryPath, MirrorPair pair) =>
-        AtomicFile.WriteAllBytes(Path.Combine(repositoryPath, FileName), Encoding.UTF8.GetBytes(Render(pair)));
+    /// <summary>
+    /// Replaces the config of the bare repository at <paramref name="repositoryPath"/> atomically
+    /// (owner-only), unless it already says exactly this (every run after the first): a poll of many
+    /// pairs then rewrites no file. The caller has checked the cache holds no links.
+    /// </summary>
+    public static void Write(string repositoryPath, MirrorPair pair)
+    {
+        var path = Path.Combine(repositoryPath, FileName);
+        var content = Encoding.UTF8.GetBytes(Render(pair));
+        try
+        {
+            if (File.ReadAllBytes(path).AsSpan().SequenceEqual(content)) return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Missing or unreadable: written below.
+        }
+        AtomicFile.WriteAllBytesVolatile(path, content);
+    }
 
     // A git config value in double quotes: backslash and quote escaped; URLs and paths hold no newlines.
     private static string Quote(string value)

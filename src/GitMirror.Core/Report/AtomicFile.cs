@@ -16,12 +16,22 @@ public static class AtomicFile
         Write(path, stream => stream.Write(content), mode);
 
     /// <summary>
+    /// <see cref="WriteAllBytes"/> without waiting for the disk: still all-or-nothing for readers and
+    /// a killed process, for files that are written again at every run or only live while it runs
+    /// (the cache's git config, a lock's holder). A power cut may leave the old content or none, which
+    /// their next writer replaces; an fsync each would cost a poll of many pairs a disk flush per file.
+    /// </summary>
+    public static void WriteAllBytesVolatile(string path, byte[] content, UnixFileMode mode = OwnerOnly) =>
+        Write(path, stream => stream.Write(content), mode, durable: false);
+
+    /// <summary>
     /// Lets <paramref name="write"/> fill a temp file in the same directory (rename is atomic only
     /// within one file system), flushes it to disk and renames it over <paramref name="path"/>. When
     /// <paramref name="write"/> throws, the temp file is removed and <paramref name="path"/> is untouched.
     /// </summary>
     /// <param name="mode">The new file's permissions, whatever the umask (the rename keeps them).</param>
-    public static void Write(string path, Action<Stream> write, UnixFileMode mode = OwnerOnly)
+    /// <param name="durable">Flush the content to disk before the rename (false: see <see cref="WriteAllBytesVolatile"/>).</param>
+    public static void Write(string path, Action<Stream> write, UnixFileMode mode = OwnerOnly, bool durable = true)
     {
         var full = Path.GetFullPath(path);
         var temp = $"{full}.{Guid.NewGuid():N}{TempSuffix}";
@@ -32,7 +42,7 @@ public static class AtomicFile
             {
                 if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(stream.SafeFileHandle, mode);
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
             File.Move(temp, full, overwrite: true);
         }

@@ -79,7 +79,7 @@ public sealed class PairLock : IDisposable
             stream.Flush(flushToDisk: false);
             // ...and beside it for other .NET processes: .NET takes a shared flock to read, which the
             // exclusive lock refuses, so the lock file itself is unreadable to them while held.
-            AtomicFile.WriteAllBytes(HolderPathOf(path), json);
+            AtomicFile.WriteAllBytesVolatile(HolderPathOf(path), json);
         }
         catch
         {

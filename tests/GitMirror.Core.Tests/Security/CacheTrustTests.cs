@@ -109,6 +109,25 @@ public sealed class CacheTrustTests : IDisposable
     }
 
     [Fact]
+    public async Task The_caches_config_is_replaced_only_when_it_differs()
+    {
+        var (github, _) = World.AddPair("app");
+        github.Commits(1);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair("app"))).Result.Status);
+        var config = Path.Combine(Directory.GetDirectories(Path.Combine(World.CachePath, "repos")).Single(), "config");
+        var rendered = File.ReadAllText(config);
+        var longAgo = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(config, longAgo);
+
+        Assert.Equal(MirrorSyncStatus.UpToDate, (await Sync(Pair("app"))).Result.Status);
+        Assert.Equal(longAgo, File.GetLastWriteTimeUtc(config)); // unchanged: not written again
+
+        File.AppendAllText(config, "[core]\n\thooksPath = /tmp/elsewhere\n");
+        Assert.Equal(MirrorSyncStatus.UpToDate, (await Sync(Pair("app"))).Result.Status);
+        Assert.Equal(rendered, File.ReadAllText(config));
+    }
+
+    [Fact]
     public async Task The_git_transport_sends_a_token_only_to_its_configured_origin()
     {
         await using var canary = await CanaryServer.StartAsync();
