@@ -18,8 +18,9 @@ public static class AtomicFile
     /// <summary>
     /// <see cref="WriteAllBytes"/> without waiting for the disk: still all-or-nothing for readers and
     /// a killed process, for files that are written again at every run or only live while it runs
-    /// (the cache's git config, a lock's holder). A power cut may leave the old content or none, which
-    /// their next writer replaces; an fsync each would cost a poll of many pairs a disk flush per file.
+    /// (the cache's git config, a lock's holder, a pair's status). A power cut may leave the old
+    /// content or none, which their next writer replaces; an fsync each would cost a poll of many
+    /// pairs a disk flush per file.
     /// </summary>
     public static void WriteAllBytesVolatile(string path, byte[] content, UnixFileMode mode = OwnerOnly) =>
         Write(path, stream => stream.Write(content), mode, durable: false);

@@ -57,7 +57,10 @@ public sealed partial class StatusStore
         CacheTrust.EnsureSubdirectory(_cacheDir, DirectoryName);
         CacheTrust.CheckEntry(path);
         AtomicFile.RemoveLeftovers(path, TimeSpan.FromHours(1));
-        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(next, StatusJson.Default.StatusFile));
+        // Not flushed to disk: after a power cut the file is the old one or unreadable ("never ran", with a
+        // warning) until the pair's next run rewrites it, while a poll of many pairs would wait for
+        // the disk once per pair (most of a no-op poll's time).
+        AtomicFile.WriteAllBytesVolatile(path, JsonSerializer.SerializeToUtf8Bytes(next, StatusJson.Default.StatusFile));
         return ToStatus(result.PairName, next);
     }
 
