@@ -91,19 +91,42 @@ public sealed class MirrorCache : IDisposable
     /// again were dropped by <see cref="Forget"/>, so without them the server would send all history since
     /// the nearest other ref (thousands of objects for one new commit).
     /// </param>
+    /// <param name="everyRef">
+    /// <paramref name="refNames"/> are every branch and tag the side listed (a first sync): fetched with one
+    /// wildcard refspec each for heads and tags, as git users do, instead of one per ref, which git spends
+    /// over a second matching against the server's refs when there are a thousand of them.
+    /// </param>
     public async Task FetchAsync(RemoteEndpoint endpoint, IEnumerable<string> refNames, CancellationToken cancellationToken,
-        IEnumerable<string>? haves = null)
+        IEnumerable<string>? haves = null, bool everyRef = false)
     {
         var wanted = new List<string>(refNames);
         var clearedNamespace = false;
         var negotiation = NegotiationTips(haves);
+        if (everyRef)
+        {
+            var wildcards = string.Concat(new[] { MirrorRefNames.BranchPrefix, MirrorRefNames.TagPrefix }.Select(p => $"+{p}*:{LocalRefFor(endpoint.Side, p)}*\n"));
+            var result = await FetchRefspecsAsync(endpoint, negotiation, wildcards, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                // Anything git left out (deleted since it was listed, a shallow source) is asked for by
+                // name below, which tells those cases apart.
+                wanted = wanted.Where(r => Repository.Refs[LocalRefFor(endpoint.Side, r)] is null).ToList();
+            }
+            else if (result.StandardError.Contains("cannot lock ref", StringComparison.Ordinal))
+            {
+                ForgetAll(endpoint.Side); // as below: a stale name in the cache blocks one being fetched
+                clearedNamespace = true;
+            }
+            else
+            {
+                throw endpoint.GitFailure(result) ?? new GitTransportException(TransportFailureKind.Protocol,
+                    $"{endpoint.Description}: fetching into the cache failed: {result.StandardError.Trim()}");
+            }
+        }
         while (wanted.Count > 0)
         {
             var refspecs = string.Concat(wanted.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}\n"));
-            var result = await endpoint.RunGitAsync(Path,
-                ["fetch", "--progress", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
-                 "--no-show-forced-updates", "--no-recurse-submodules", .. negotiation, "--stdin"],
-                [], refspecs, cancellationToken).ConfigureAwait(false);
+            var result = await FetchRefspecsAsync(endpoint, negotiation, refspecs, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
                 // git exits 0 yet leaves a ref unfetched when it would need the source's shallow roots
@@ -132,6 +155,13 @@ public sealed class MirrorCache : IDisposable
                 $"{endpoint.Description}: fetching into the cache failed: {result.StandardError.Trim()}");
         }
     }
+
+    private Task<GitProcessResult> FetchRefspecsAsync(RemoteEndpoint endpoint, IReadOnlyList<string> negotiation, string refspecs,
+        CancellationToken cancellationToken) =>
+        endpoint.RunGitAsync(Path,
+            ["fetch", "--progress", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
+             "--no-show-forced-updates", "--no-recurse-submodules", .. negotiation, "--stdin"],
+            [], refspecs, cancellationToken);
 
     /// <summary>Haves offered in a fetch's negotiation beyond the cache's refs; bounded so the command line stays short.</summary>
     internal const int MaxNegotiationTips = 256;

@@ -38,6 +38,26 @@ public sealed class TransferTests : IDisposable
         Server.Requests.Count(r => r.Method == "POST" && r.Service == "git-receive-pack" && r.PathAndQuery.Contains($"/{side}/"));
 
     [Fact]
+    public async Task A_first_fetch_of_every_ref_takes_them_all_and_skips_one_deleted_since_it_was_listed()
+    {
+        var (github, _) = World.AddPair("app");
+        var main = github.Commits(2);
+        var feature = github.Commit("feature");
+        var tag = github.Tag("v1", main, "annotated");
+        var pair = Pair();
+        using var cache = MirrorCache.Open(pair);
+
+        // As a first sync asks: every listed ref, one of which was deleted before the fetch.
+        await cache.FetchAsync(RemoteEndpoint.For(pair, MirrorSide.GitHub), ["refs/heads/main", "refs/heads/feature", "refs/tags/v1", "refs/heads/gone"],
+            CancellationToken.None, everyRef: true);
+
+        Assert.Equal(main, cache.Repository.Refs["refs/mirror/github/heads/main"]?.TargetIdentifier);
+        Assert.Equal(feature, cache.Repository.Refs["refs/mirror/github/heads/feature"]?.TargetIdentifier);
+        Assert.Equal(tag, cache.Repository.Refs["refs/mirror/github/tags/v1"]?.TargetIdentifier);
+        Assert.Null(cache.Repository.Refs["refs/mirror/github/heads/gone"]);
+    }
+
+    [Fact]
     public async Task A_target_moved_between_observe_and_push_is_not_overwritten_and_the_other_refs_still_go()
     {
         var (github, gitlab) = World.AddPair("app");
