@@ -106,12 +106,20 @@ public class MirrorRetryTests
             AttemptTimeout = TimeSpan.FromMilliseconds(200),
         });
 
+        var attempts = 0;
         var error = await Assert.ThrowsAsync<GitTransportException>(async () =>
-            await pipeline.ExecuteAsync(ct => GetAsync(server.Url, ct), CancellationToken.None));
+            await pipeline.ExecuteAsync(ct =>
+            {
+                Interlocked.Increment(ref attempts);
+                return GetAsync(server.Url, ct);
+            }, CancellationToken.None));
 
         Assert.Equal(TransportFailureKind.Timeout, error.Kind);
         Assert.StartsWith("GitLab myorg/repo1: no answer within 0.2 s", error.Message);
-        Assert.Equal(3, server.Requests);
+        // Counted where the attempts start: on a loaded machine an attempt can time out before its
+        // request reaches the server's handler, so the server may have seen fewer.
+        Assert.Equal(3, attempts);
+        Assert.InRange(server.Requests, 1, 3);
         Assert.Equal(2, log.Warnings.Count);
     }
 
