@@ -102,38 +102,31 @@ public sealed class MirrorCache : IDisposable
         var wanted = new List<string>(refNames);
         var clearedNamespace = false;
         var negotiation = NegotiationTips(haves);
-        if (everyRef)
-        {
-            var wildcards = string.Concat(new[] { MirrorRefNames.BranchPrefix, MirrorRefNames.TagPrefix }.Select(p => $"+{p}*:{LocalRefFor(endpoint.Side, p)}*\n"));
-            var result = await FetchRefspecsAsync(endpoint, negotiation, wildcards, cancellationToken).ConfigureAwait(false);
-            if (result.Succeeded)
-            {
-                // Anything git left out (deleted since it was listed, a shallow source) is asked for by
-                // name below, which tells those cases apart.
-                wanted = wanted.Where(r => Repository.Refs[LocalRefFor(endpoint.Side, r)] is null).ToList();
-            }
-            else if (result.StandardError.Contains("cannot lock ref", StringComparison.Ordinal))
-            {
-                ForgetAll(endpoint.Side); // as below: a stale name in the cache blocks one being fetched
-                clearedNamespace = true;
-            }
-            else
-            {
-                throw endpoint.GitFailure(result) ?? new GitTransportException(TransportFailureKind.Protocol,
-                    $"{endpoint.Description}: fetching into the cache failed: {result.StandardError.Trim()}");
-            }
-        }
+        var wildcards = everyRef;
         while (wanted.Count > 0)
         {
-            var refspecs = string.Concat(wanted.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}\n"));
-            var result = await FetchRefspecsAsync(endpoint, negotiation, refspecs, cancellationToken).ConfigureAwait(false);
+            var refspecs = wildcards
+                ? string.Concat(new[] { MirrorRefNames.BranchPrefix, MirrorRefNames.TagPrefix }.Select(p => $"+{p}*:{LocalRefFor(endpoint.Side, p)}*\n"))
+                : string.Concat(wanted.Select(r => $"+{r}:{LocalRefFor(endpoint.Side, r)}\n"));
+            var result = await endpoint.RunGitAsync(Path,
+                ["fetch", "--progress", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
+                 "--no-show-forced-updates", "--no-recurse-submodules", .. negotiation, "--stdin"],
+                [], refspecs, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
+                var unfetched = wanted.Where(r => Repository.Refs[LocalRefFor(endpoint.Side, r)] is null).ToList();
+                if (unfetched.Count == 0) return;
+                if (wildcards)
+                {
+                    // Left out by the wildcards (deleted since it was listed, a shallow source): asked
+                    // for by name, which tells those cases apart.
+                    wildcards = false;
+                    wanted = unfetched;
+                    continue;
+                }
                 // git exits 0 yet leaves a ref unfetched when it would need the source's shallow roots
                 // ("rejected … because shallow roots are not allowed to be updated"): a ref that could
                 // not be read is a failure, never a ref the side no longer has.
-                var unfetched = wanted.Where(r => Repository.Refs[LocalRefFor(endpoint.Side, r)] is null).ToList();
-                if (unfetched.Count == 0) return;
                 var why = result.StandardError.Contains("shallow roots", StringComparison.Ordinal)
                     ? "it is a shallow repository (its history is cut off), and the cache takes only whole histories: push the full history there (git fetch --unshallow, then git push)"
                     : result.StandardError.Trim();
@@ -155,13 +148,6 @@ public sealed class MirrorCache : IDisposable
                 $"{endpoint.Description}: fetching into the cache failed: {result.StandardError.Trim()}");
         }
     }
-
-    private Task<GitProcessResult> FetchRefspecsAsync(RemoteEndpoint endpoint, IReadOnlyList<string> negotiation, string refspecs,
-        CancellationToken cancellationToken) =>
-        endpoint.RunGitAsync(Path,
-            ["fetch", "--progress", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--no-auto-maintenance",
-             "--no-show-forced-updates", "--no-recurse-submodules", .. negotiation, "--stdin"],
-            [], refspecs, cancellationToken);
 
     /// <summary>Haves offered in a fetch's negotiation beyond the cache's refs; bounded so the command line stays short.</summary>
     internal const int MaxNegotiationTips = 256;

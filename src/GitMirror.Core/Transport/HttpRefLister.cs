@@ -63,15 +63,27 @@ public sealed class HttpRefLister
             }
         }
 
+        return ((await RequestListingAsync(scope, baseUrl)).Refs, baseUrl);
+    }
+
+    /// <summary>
+    /// Sends <c>ls-refs</c> and reads the answer: the mirrored refs, whether every line was a plain
+    /// "&lt;oid&gt; refs/…" line, and the clone URL that answered (after same-origin redirects).
+    /// </summary>
+    private static async Task<(Dictionary<string, string> Refs, bool Plain, string? AnsweredAt)> RequestListingAsync(TransportScope scope, string baseUrl)
+    {
         using var listing = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/{Service}", Service, LsRefsRequest, gitProtocol: "version=2");
         var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+        var plain = true;
         // Each line: "<oid> <name>[ symref-target:…][ peeled:…]"; ref-prefix is only a hint to the server, so filter too.
         await ReadUntilFlushAsync(listing, scope, line =>
         {
             var parts = line.Split(' ');
             if (parts.Length >= 2) AddIfMirrored(refs, parts[1], parts[0]);
+            plain &= parts.Length >= 2 && IsObjectId(parts[0]) && parts[1].StartsWith("refs/", StringComparison.Ordinal);
         });
-        return (refs, baseUrl);
+        var answeredAt = listing.FinalUrl.EndsWith("/" + Service, StringComparison.Ordinal) ? listing.FinalUrl[..^(Service.Length + 1)] : null;
+        return (refs, plain, answeredAt);
     }
 
     private static readonly byte[] LsRefsRequest = Encoding.UTF8.GetBytes(new StringBuilder()
@@ -97,16 +109,7 @@ public sealed class HttpRefLister
         var scope = TransportScope.Detached(credential, timeout, cancellationToken, description);
         try
         {
-            using var listing = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/{Service}", Service, LsRefsRequest, gitProtocol: "version=2");
-            var refs = new Dictionary<string, string>(StringComparer.Ordinal);
-            var plain = true;
-            await ReadUntilFlushAsync(listing, scope, line =>
-            {
-                var parts = line.Split(' ');
-                if (parts.Length >= 2 && IsObjectId(parts[0]) && parts[1].StartsWith("refs/", StringComparison.Ordinal)) AddIfMirrored(refs, parts[1], parts[0]);
-                else plain = false;
-            });
-            var answeredAt = listing.FinalUrl.EndsWith("/" + Service, StringComparison.Ordinal) ? listing.FinalUrl[..^(Service.Length + 1)] : null;
+            var (refs, plain, answeredAt) = await RequestListingAsync(scope, baseUrl);
             return plain && refs.Count > 0 && answeredAt is not null ? (refs, answeredAt) : null;
         }
         catch (GitTransportException e) when (e.Kind is not (TransportFailureKind.Authentication or TransportFailureKind.Timeout

@@ -65,18 +65,8 @@ public sealed class GitLabClient : IDisposable
         GetOrNullAsync<GitLabVariable>($"projects/{projectId}/variables/{Encode(key)}", ct);
 
     /// <summary>Every variable of a project, following the pages.</summary>
-    public async Task<IReadOnlyList<GitLabVariable>> ListProjectVariablesAsync(long projectId, CancellationToken ct)
-    {
-        var all = new List<GitLabVariable>();
-        string? next = $"projects/{projectId}/variables?per_page={PageSize}&page=1";
-        while (next is not null)
-        {
-            using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);
-            all.AddRange(await ReadAsync<List<GitLabVariable>>(response, HttpMethod.Get, next, ct).ConfigureAwait(false));
-            next = NextPage(response, next);
-        }
-        return all;
-    }
+    public Task<IReadOnlyList<GitLabVariable>> ListProjectVariablesAsync(long projectId, CancellationToken ct) =>
+        ListAllPagesAsync<GitLabVariable>($"projects/{projectId}/variables", ct);
 
     public Task<GitLabVariable> CreateProjectVariableAsync(long projectId, GitLabVariable variable, CancellationToken ct) =>
         SendAsync<GitLabVariable>(HttpMethod.Post, $"projects/{projectId}/variables", Body(variable, withKey: true), ct);
@@ -90,18 +80,8 @@ public sealed class GitLabClient : IDisposable
     }
 
     /// <summary>The project's deploy keys (<c>GET /projects/:id/deploy_keys</c>, every page).</summary>
-    public async Task<IReadOnlyList<GitLabDeployKey>> ListDeployKeysAsync(long projectId, CancellationToken ct)
-    {
-        var all = new List<GitLabDeployKey>();
-        string? next = $"projects/{projectId}/deploy_keys?per_page={PageSize}&page=1";
-        while (next is not null)
-        {
-            using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);
-            all.AddRange(await ReadAsync<List<GitLabDeployKey>>(response, HttpMethod.Get, next, ct).ConfigureAwait(false));
-            next = NextPage(response, next);
-        }
-        return all;
-    }
+    public Task<IReadOnlyList<GitLabDeployKey>> ListDeployKeysAsync(long projectId, CancellationToken ct) =>
+        ListAllPagesAsync<GitLabDeployKey>($"projects/{projectId}/deploy_keys", ct);
 
     /// <summary>Adds a deploy key that can push to this one project (<c>POST /projects/:id/deploy_keys</c>, can_push=true).</summary>
     public Task<GitLabDeployKey> AddWriteDeployKeyAsync(long projectId, string title, string publicKey, CancellationToken ct) =>
@@ -114,18 +94,8 @@ public sealed class GitLabClient : IDisposable
     }
 
     /// <summary>The project's webhooks (<c>GET /projects/:id/hooks</c>, every page).</summary>
-    public async Task<IReadOnlyList<GitLabHook>> ListProjectHooksAsync(long projectId, CancellationToken ct)
-    {
-        var all = new List<GitLabHook>();
-        string? next = $"projects/{projectId}/hooks?per_page={PageSize}&page=1";
-        while (next is not null)
-        {
-            using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);
-            all.AddRange(await ReadAsync<List<GitLabHook>>(response, HttpMethod.Get, next, ct).ConfigureAwait(false));
-            next = NextPage(response, next);
-        }
-        return all;
-    }
+    public Task<IReadOnlyList<GitLabHook>> ListProjectHooksAsync(long projectId, CancellationToken ct) =>
+        ListAllPagesAsync<GitLabHook>($"projects/{projectId}/hooks", ct);
 
     /// <summary>Adds a push and tag push webhook (<c>POST /projects/:id/hooks</c>) whose X-Gitlab-Token is <paramref name="token"/>.</summary>
     public Task<GitLabHook> AddPushHookAsync(long projectId, string url, string token, CancellationToken ct) =>
@@ -154,6 +124,20 @@ public sealed class GitLabClient : IDisposable
         : new { value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" };
 
     private static string Encode(string pathOrKey) => Uri.EscapeDataString(pathOrKey);
+
+    /// <summary>Every item of a list resource (<paramref name="resource"/> without a query), following the pages.</summary>
+    private async Task<IReadOnlyList<T>> ListAllPagesAsync<T>(string resource, CancellationToken ct)
+    {
+        var all = new List<T>();
+        string? next = $"{resource}?per_page={PageSize}&page=1";
+        while (next is not null)
+        {
+            using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);
+            all.AddRange(await ReadAsync<List<T>>(response, HttpMethod.Get, next, ct).ConfigureAwait(false));
+            next = NextPage(response, next);
+        }
+        return all;
+    }
 
     /// <summary>The next page's relative URL from x-next-page, else from Link rel="next"; null on the last page.</summary>
     internal string? NextPage(HttpResponseMessage response, string current)
