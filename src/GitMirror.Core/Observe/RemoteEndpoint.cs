@@ -148,11 +148,12 @@ public sealed class RemoteEndpoint
     }
 
     /// <summary>
-    /// Runs a git command that talks to this side (fetch into the cache, push from it): <paramref name="arguments"/>
+    /// Runs a git command that talks to this side (fetch into the cache, push from it; with no
+    /// <paramref name="repository"/>, a clone): <paramref name="arguments"/>
     /// with the side's URL appended, then <paramref name="refspecs"/>. Failures to reach the side are a typed
     /// GitTransportException; a result with per-ref answers (a push's porcelain) is returned for the caller to read.
     /// </summary>
-    public async Task<GitProcessResult> RunGitAsync(string repository, IReadOnlyList<string> arguments, IReadOnlyList<string> refspecs,
+    public async Task<GitProcessResult> RunGitAsync(string? repository, IReadOnlyList<string> arguments, IReadOnlyList<string> refspecs,
         string? standardInput, CancellationToken cancellationToken)
     {
         if (LocalPath is { } local && !Directory.Exists(local))

@@ -6,6 +6,7 @@ using GitMirror.Core.Engine;
 using GitMirror.Core.Observe;
 using GitMirror.Core.Plan;
 using GitMirror.Core.Transport;
+using GitMirror.Core.Unattended;
 using GitMirror.Testing;
 using Microsoft.AspNetCore.Http;
 using Xunit;
@@ -55,6 +56,115 @@ public sealed class TransferTests : IDisposable
         Assert.Equal(feature, cache.Repository.Refs["refs/mirror/github/heads/feature"]?.TargetIdentifier);
         Assert.Equal(tag, cache.Repository.Refs["refs/mirror/github/tags/v1"]?.TargetIdentifier);
         Assert.Null(cache.Repository.Refs["refs/mirror/github/heads/gone"]);
+    }
+
+    [Fact]
+    public async Task A_first_fetch_into_an_empty_cache_is_a_clone_that_carries_the_token_nowhere_and_leaves_nothing_behind()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(3);
+        github.Commit("feature");
+        github.Tag("v1", main, "annotated");
+        using var cloning = new SemaphoreSlim(0);
+        using var release = new CancellationTokenSource();
+        Server.Intercept = async context =>
+        {
+            // Only a git process asks for the capability advertisement (GitMirror's own listing does not).
+            if (context.Request.Method != "GET" || !context.Request.Path.Value!.Contains("/github/")) return false;
+            cloning.Release();
+            await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, release.Token).Token)
+                .ContinueWith(_ => { });
+            return false;
+        };
+
+        var sync = Sync(Pair());
+        Assert.True(await cloning.WaitAsync(TimeSpan.FromSeconds(60)), "the first fetch never started");
+        var cache = Path.Combine(World.CachePath, "repos", PairFileName.For("app") + ".git");
+        var seed = Path.Combine(cache, MirrorCache.SeedDirectoryName);
+        var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{GitCredential.GitHubUserName}:{_http.GitHubToken}"));
+        var clones = 0;
+        foreach (var arguments in ProcessArguments())
+        {
+            if (arguments.Contains(seed) && arguments.Contains(" clone ")) clones++;
+            Assert.DoesNotContain(_http.GitHubToken, arguments);
+            Assert.DoesNotContain(encoded, arguments);
+        }
+        Assert.Equal(1, clones);
+        foreach (var file in Directory.EnumerateFiles(World.CachePath, "*", SearchOption.AllDirectories))
+        {
+            Assert.DoesNotContain("CANARY", File.ReadAllText(file));
+        }
+        release.Cancel();
+
+        Assert.Equal(MirrorSyncStatus.Synced, (await sync).Result.Status);
+        Assert.False(Directory.Exists(seed));
+        Assert.Equal(RepoBuilder.Refs(github.BarePath).Where(r => !r.Key.StartsWith("refs/pull/")), RepoBuilder.Refs(gitlab.BarePath));
+        Assert.Equal(0, Git.TryRun(cache, "fsck", "--connectivity-only", "--no-dangling").Code);
+        Assert.Equal(main, Git.Run(cache, "rev-parse", "refs/mirror/github/heads/main").Trim());
+
+        // The next fetch into the now-filled cache is a plain fetch of what is new.
+        Server.Intercept = null;
+        var next = github.Commit("main");
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        Assert.Equal(next, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+    }
+
+    [Fact]
+    public async Task A_first_fetch_clears_what_a_killed_one_left_in_the_empty_cache()
+    {
+        var (github, _) = World.AddPair("app");
+        var main = github.Commits(2);
+        github.Commit("feature");
+        var pair = Pair();
+        using var cache = MirrorCache.Open(pair);
+        var seed = Path.Combine(cache.Path, MirrorCache.SeedDirectoryName);
+        Directory.CreateDirectory(Path.Combine(seed, "objects", "pack"));
+        File.WriteAllText(Path.Combine(seed, "objects", "pack", "pack-half.pack"), "killed mid-clone");
+        var orphan = Path.Combine(cache.Path, "objects", "pack", "pack-0000000000000000000000000000000000000000.pack");
+        File.WriteAllText(orphan, "moved in, then killed before its index");
+
+        await cache.FetchAsync(RemoteEndpoint.For(pair, MirrorSide.GitHub), ["refs/heads/main", "refs/heads/feature"], CancellationToken.None, everyRef: true);
+
+        Assert.Equal(main, cache.Repository.Refs["refs/mirror/github/heads/main"]?.TargetIdentifier);
+        Assert.False(Directory.Exists(seed));
+        Assert.False(File.Exists(orphan));
+        Assert.Equal(0, Git.TryRun(cache.Path, "fsck", "--connectivity-only").Code);
+    }
+
+    [Fact]
+    public async Task A_shallow_source_refused_by_the_first_clone_is_fetched_and_reported_as_shallow()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var history = new RepoBuilder(Path.Combine(World.Root, "full.git"));
+        history.Commits(3);
+        history.Commit("feature");
+        Directory.Delete(github.BarePath, recursive: true);
+        Git.Run(World.Root, "clone", "--quiet", "--bare", "--no-single-branch", "--depth", "1", "file://" + history.BarePath, github.BarePath);
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Failed, outcome.Result.Status);
+        Assert.Contains("shallow", outcome.Result.Error);
+        Assert.Empty(RepoBuilder.Refs(gitlab.BarePath));
+        Assert.False(Directory.Exists(Path.Combine(World.CachePath, "repos", PairFileName.For("app") + ".git", MirrorCache.SeedDirectoryName)));
+    }
+
+    /// <summary>The command line of every process this user can see.</summary>
+    private static IEnumerable<string> ProcessArguments()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
+        {
+            string arguments;
+            try
+            {
+                arguments = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // exited meanwhile, or not ours
+            }
+            yield return arguments;
+        }
     }
 
     [Fact]
@@ -239,21 +349,8 @@ public sealed class TransferTests : IDisposable
         Assert.True(await pushing.WaitAsync(TimeSpan.FromSeconds(60)), "the push never started");
         var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{GitCredential.GitLabUserName}:{_http.GitLabToken}"));
         var gitProcesses = 0;
-        foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
+        foreach (var arguments in ProcessArguments())
         {
-            string arguments;
-            try
-            {
-                arguments = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-            }
-            catch (IOException)
-            {
-                continue; // exited meanwhile
-            }
-            catch (UnauthorizedAccessException)
-            {
-                continue;
-            }
             if (arguments.Contains(World.CachePath)) gitProcesses++;
             Assert.DoesNotContain(_http.GitLabToken, arguments);
             Assert.DoesNotContain(_http.GitHubToken, arguments);
