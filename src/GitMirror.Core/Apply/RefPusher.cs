@@ -104,7 +104,7 @@ public sealed class RefPusher(IMirrorLog log)
             var pushing = oneByOne ? remaining.Take(1).ToList() : remaining;
             var later = remaining.Skip(pushing.Count).ToList();
             log.Verbose($"Pushing {pushing.Count} refs to {target.Description}{(atomic ? " (atomic)" : "")}: {string.Join(", ", pushing.Take(20))}{(pushing.Count > 20 ? ", …" : "")}");
-            var result = await target.RunGitAsync(cache.Path, PushArguments(pushing, atomic), pushing.Select(Refspec).ToList(), null, cancellationToken)
+            var result = await target.RunGitAsync(cache.PushRepository(), PushArguments(pushing, atomic), pushing.Select(Refspec).ToList(), null, cancellationToken)
                 .ConfigureAwait(false);
             var answers = PushPorcelain.Parse(result.StandardOutput);
             if (atomic && answers.Count == 0 && result.StandardError.Contains("does not support --atomic", StringComparison.Ordinal))

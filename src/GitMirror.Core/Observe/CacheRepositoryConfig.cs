@@ -41,10 +41,13 @@ public static class CacheRepositoryConfig
     /// (owner-only), unless it already says exactly this (every run after the first): a poll of many
     /// pairs then rewrites no file. The caller has checked the cache holds no links.
     /// </summary>
-    public static void Write(string repositoryPath, MirrorPair pair)
+    public static void Write(string repositoryPath, MirrorPair pair) =>
+        WriteIfDifferent(Path.Combine(repositoryPath, FileName), Render(pair));
+
+    /// <summary>Replaces a file of the cache atomically (owner-only) unless it already holds exactly <paramref name="text"/>.</summary>
+    internal static void WriteIfDifferent(string path, string text)
     {
-        var path = Path.Combine(repositoryPath, FileName);
-        var content = Encoding.UTF8.GetBytes(Render(pair));
+        var content = Encoding.UTF8.GetBytes(text);
         try
         {
             if (File.ReadAllBytes(path).AsSpan().SequenceEqual(content)) return;

@@ -253,6 +253,28 @@ public sealed class MirrorCache : IDisposable
         foreach (var file in Directory.EnumerateFiles(pack)) File.Delete(file);
     }
 
+    /// <summary>Where <see cref="PushRepository"/> is, inside the cache.</summary>
+    internal const string PushDirectoryName = "push.git";
+
+    /// <summary>
+    /// A bare repository with no refs that borrows every object of the cache (objects/info/alternates):
+    /// pushes run there. git push matches each refspec against every local ref, and a cache holds both
+    /// sides' copies of every ref: a first push of 1,000 refs from the cache spends seconds on that
+    /// before it builds the pack, from here a fraction of one. Made (or repaired) on every call; it
+    /// holds nothing of its own, so deleting it loses nothing.
+    /// </summary>
+    public string PushRepository()
+    {
+        var push = System.IO.Path.Combine(Path, PushDirectoryName);
+        foreach (var dir in new[] { "refs", "objects/info" }) Directory.CreateDirectory(System.IO.Path.Combine(push, dir));
+        CacheRepositoryConfig.WriteIfDifferent(System.IO.Path.Combine(push, "HEAD"), "ref: refs/heads/main\n");
+        CacheRepositoryConfig.WriteIfDifferent(System.IO.Path.Combine(push, "config"),
+            "# Written by GitMirror on every push; changes here are discarded.\n[core]\n\trepositoryformatversion = 0\n\tbare = true\n\tlogallrefupdates = false\n");
+        // Relative to push.git/objects, so the cache can be moved or renamed whole.
+        CacheRepositoryConfig.WriteIfDifferent(System.IO.Path.Combine(push, "objects", "info", "alternates"), "../../objects\n");
+        return push;
+    }
+
     /// <summary>Haves offered in a fetch's negotiation beyond the cache's refs; bounded so the command line stays short.</summary>
     internal const int MaxNegotiationTips = 256;
 

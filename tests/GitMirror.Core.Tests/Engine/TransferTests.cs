@@ -149,6 +149,29 @@ public sealed class TransferTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(World.CachePath, "repos", PairFileName.For("app") + ".git", MirrorCache.SeedDirectoryName)));
     }
 
+    [Fact]
+    public async Task Pushes_run_from_a_repository_without_refs_that_borrows_the_caches_objects_and_is_rewritten_before_each_push()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        github.Commits(2);
+        github.Tag("v1", github.Commit("feature"), "annotated");
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        var push = Path.Combine(World.CachePath, "repos", PairFileName.For("app") + ".git", MirrorCache.PushDirectoryName);
+        Assert.Equal("", Git.Run(push, "for-each-ref").Trim());
+        // Planted: a rewrite sending the push (and its token) elsewhere, objects read from elsewhere.
+        File.AppendAllText(Path.Combine(push, "config"), "[url \"http://127.0.0.1:1/\"]\n\tinsteadOf = http://\n");
+        File.WriteAllText(Path.Combine(push, "objects", "info", "alternates"), Path.Combine(World.Root, "elsewhere", "objects") + "\n");
+
+        var next = github.Commit("main");
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.Equal(next, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.DoesNotContain("insteadOf", File.ReadAllText(Path.Combine(push, "config")));
+        Assert.Equal("../../objects\n", File.ReadAllText(Path.Combine(push, "objects", "info", "alternates")));
+        Assert.Equal("", Git.Run(push, "for-each-ref").Trim());
+    }
+
     /// <summary>The command line of every process this user can see.</summary>
     private static IEnumerable<string> ProcessArguments()
     {
