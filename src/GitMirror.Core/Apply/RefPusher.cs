@@ -22,8 +22,11 @@ public sealed class RefPusher(IMirrorLog log)
     /// </summary>
     internal const int MaxRefsPerPush = 2000;
 
-    /// <summary>Bytes of leases and refspecs per git invocation: far below any system's command-line limit (2 MiB on Linux).</summary>
-    internal const int MaxArgumentBytesPerPush = 512 * 1024;
+    /// <summary>
+    /// Bytes of leases and refspecs per git invocation, well below the system's command-line limit:
+    /// 2 MiB of arguments and environment on Linux, 1 MiB on macOS, 32,767 characters in all on Windows.
+    /// </summary>
+    internal static readonly int MaxArgumentBytesPerPush = OperatingSystem.IsWindows() ? 24 * 1024 : 512 * 1024;
 
     /// <summary>The pushes in order, cut into batches of at most <see cref="MaxRefsPerPush"/> refs and <see cref="MaxArgumentBytesPerPush"/> bytes.</summary>
     internal static IEnumerable<IReadOnlyList<PlannedPush>> Batches(IEnumerable<PlannedPush> pushes)
@@ -32,7 +35,7 @@ public sealed class RefPusher(IMirrorLog log)
         var bytes = 0;
         foreach (var push in pushes)
         {
-            var size = Lease(push).Length + Refspec(push).Length + 2;
+            var size = System.Text.Encoding.UTF8.GetByteCount(Lease(push)) + System.Text.Encoding.UTF8.GetByteCount(Refspec(push)) + 2;
             if (batch.Count > 0 && (batch.Count == MaxRefsPerPush || bytes + size > MaxArgumentBytesPerPush))
             {
                 yield return batch;

@@ -36,10 +36,12 @@ public sealed class MirrorCache : IDisposable
         if (!Repository.IsValid(path))
         {
             // A half-created cache (killed during init) is just rebuilt: it holds nothing of value.
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            DeleteTree(path);
             Repository.Init(path, isBare: true);
         }
         RemoveStaleLockFiles(path);
+        // What a killed first fetch left: only SeedAsync uses it, and a cache that got objects since never seeds again.
+        DeleteTree(System.IO.Path.Combine(path, SeedDirectoryName));
         CacheRepositoryConfig.Write(path, pair);
         var repository = new Repository(path);
         foreach (var side in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
@@ -176,16 +178,16 @@ public sealed class MirrorCache : IDisposable
     /// The first fetch into an empty cache, as a bare clone of the side's branches and tags, moved into the
     /// cache. Same objects, same protocol as <c>git fetch</c>; but a clone's index-pack checks that the pack
     /// is self-contained and connected while it reads it, so the clone skips the connectivity walk a fetch
-    /// does afterwards over every object (5–10 s for 80,000 commits). Returns false, having changed nothing,
-    /// when the clone failed for a reason other than the side's (a shallow source): the fetch then runs and
-    /// reports it as it always does.
+    /// does afterwards over every object (5–10 s for 80,000 commits). Returns false when the clone failed
+    /// for a reason other than the side's (a shallow source): the fetch then runs and reports it as it
+    /// always does. (Objects already moved in stay: they are whole packs, and only speed the fetch.)
     /// </summary>
     private async Task<bool> SeedAsync(RemoteEndpoint endpoint, CancellationToken cancellationToken)
     {
         var seed = System.IO.Path.Combine(Path, SeedDirectoryName);
         try
         {
-            DeleteSeed(seed);
+            DeleteTree(seed);
             RemoveOrphanPackFiles();
             // No repository of ours around the clone (null): git clone would take GIT_DIR as its destination.
             var result = await endpoint.RunGitAsync(null, ["clone", "--bare", "--progress", "--no-local", "--reject-shallow", "--template="],
@@ -214,13 +216,26 @@ public sealed class MirrorCache : IDisposable
         }
         finally
         {
-            DeleteSeed(seed);
+            try
+            {
+                DeleteTree(seed);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Still held by a git being killed (Windows): Open clears it next time; the clone's own outcome is what counts.
+            }
         }
     }
 
-    private static void DeleteSeed(string seed)
+    /// <summary>Deletes a directory of the cache and everything in it, read-only files too (git for Windows makes packs read-only).</summary>
+    private static void DeleteTree(string path)
     {
-        if (Directory.Exists(seed)) Directory.Delete(seed, recursive: true);
+        if (!Directory.Exists(path)) return;
+        if (OperatingSystem.IsWindows())
+        {
+            foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
+        }
+        Directory.Delete(path, recursive: true);
     }
 
     /// <summary>
@@ -250,7 +265,11 @@ public sealed class MirrorCache : IDisposable
     {
         var pack = System.IO.Path.Combine(Path, "objects", "pack");
         if (!Directory.Exists(pack)) return;
-        foreach (var file in Directory.EnumerateFiles(pack)) File.Delete(file);
+        foreach (var file in Directory.EnumerateFiles(pack))
+        {
+            File.SetAttributes(file, FileAttributes.Normal);
+            File.Delete(file);
+        }
     }
 
     /// <summary>Where <see cref="PushRepository"/> is, inside the cache.</summary>

@@ -92,7 +92,9 @@ public sealed class TransferTests : IDisposable
         Assert.Equal(1, clones);
         foreach (var file in Directory.EnumerateFiles(World.CachePath, "*", SearchOption.AllDirectories))
         {
-            Assert.DoesNotContain("CANARY", File.ReadAllText(file));
+            var text = File.ReadAllText(file);
+            Assert.DoesNotContain("CANARY", text);
+            Assert.DoesNotContain(encoded, text);
         }
         release.Cancel();
 
@@ -129,6 +131,34 @@ public sealed class TransferTests : IDisposable
         Assert.False(Directory.Exists(seed));
         Assert.False(File.Exists(orphan));
         Assert.Equal(0, Git.TryRun(cache.Path, "fsck", "--connectivity-only").Code);
+
+        // A cache with objects never seeds again: what a killed clone left is cleared when the cache is opened.
+        Directory.CreateDirectory(Path.Combine(seed, "objects", "pack"));
+        File.WriteAllText(Path.Combine(seed, "objects", "pack", "pack-half.pack"), "killed mid-clone");
+        using (MirrorCache.Open(pair))
+        {
+            Assert.False(Directory.Exists(seed));
+        }
+    }
+
+    [Fact]
+    public async Task A_first_clone_whose_refs_collide_with_a_stale_name_in_the_empty_cache_replaces_the_stale_names()
+    {
+        var (github, _) = World.AddPair("app");
+        var main = github.Commits(2);
+        var nested = github.Commit("feature/x");
+        var pair = Pair();
+        using var cache = MirrorCache.Open(pair);
+        // Left by an older run whose objects were deleted since: it blocks refs/mirror/github/heads/feature/x.
+        var stale = Path.Combine(cache.Path, "refs", "mirror", "github", "heads", "feature");
+        Directory.CreateDirectory(Path.GetDirectoryName(stale)!);
+        File.WriteAllText(stale, new string('1', 40) + "\n");
+
+        await cache.FetchAsync(RemoteEndpoint.For(pair, MirrorSide.GitHub), ["refs/heads/main", "refs/heads/feature/x"], CancellationToken.None, everyRef: true);
+
+        Assert.Equal(main, cache.Repository.Refs["refs/mirror/github/heads/main"]?.TargetIdentifier);
+        Assert.Equal(nested, cache.Repository.Refs["refs/mirror/github/heads/feature/x"]?.TargetIdentifier);
+        Assert.False(Directory.Exists(Path.Combine(cache.Path, MirrorCache.SeedDirectoryName)));
     }
 
     [Fact]
