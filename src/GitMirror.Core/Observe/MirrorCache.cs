@@ -94,9 +94,10 @@ public sealed class MirrorCache : IDisposable
     /// the nearest other ref (thousands of objects for one new commit).
     /// </param>
     /// <param name="everyRef">
-    /// <paramref name="refNames"/> are every branch and tag the side listed (a first sync): fetched with one
-    /// wildcard refspec each for heads and tags, as git users do, instead of one per ref, which git spends
-    /// over a second matching against the server's refs when there are a thousand of them.
+    /// <paramref name="refNames"/> are every branch and tag the side listed (a first sync): into an empty
+    /// cache, a clone (see <see cref="SeedAsync"/>); else fetched with one wildcard refspec each for heads
+    /// and tags, as git users do, instead of one per ref, which git spends over a second matching against
+    /// the server's refs when there are a thousand of them.
     /// </param>
     public async Task FetchAsync(RemoteEndpoint endpoint, IEnumerable<string> refNames, CancellationToken cancellationToken,
         IEnumerable<string>? haves = null, bool everyRef = false)

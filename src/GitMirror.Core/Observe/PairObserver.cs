@@ -37,7 +37,7 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
             log.Verbose($"[{pair.Name}] Fetching {needed.Count} refs from {endpoint.Description}");
             await WithRetry(endpoint, async ct =>
             {
-                await cache.FetchAsync(endpoint, needed, ct, haves, everyRef: needed.Count == refs.Count && needed.Count > 1).ConfigureAwait(false);
+                await cache.FetchAsync(endpoint, needed, ct, haves, everyRef: needed.Count == refs.Count).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
 
