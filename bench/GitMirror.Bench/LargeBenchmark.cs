@@ -279,10 +279,6 @@ public sealed class LargeBenchmark : IDisposable
     private string Clone(string name) => Path.Combine(_work, "cli", name + ".git");
 
     /// <summary>
-    /// Serves a cached repository as org/NAME, with an empty group/NAME beside it. Hard links: pack files
-    /// are never changed in place, so new commits land in this run's copy only.
-    /// </summary>
-    /// <summary>
     /// Writes every dirty page to disk (sync) before a timed initial sync, so that neither side pays
     /// for the one before it: the CLI's fetch and push leave over a gigabyte being written back while
     /// GitMirror's run, which comes next, writes as much again.
@@ -305,6 +301,10 @@ public sealed class LargeBenchmark : IDisposable
         }
     }
 
+    /// <summary>
+    /// Serves a cached repository as org/NAME, with an empty group/NAME beside it. Hard links: pack files
+    /// are never changed in place, so new commits land in this run's copy only.
+    /// </summary>
     private void AddSource(string name, string cached)
     {
         var copy = Source(name);

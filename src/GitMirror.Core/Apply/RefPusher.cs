@@ -61,10 +61,11 @@ public sealed class RefPusher(IMirrorLog log)
         GitTransportException? failure = null;
         try
         {
-            var toPush = await StageAsync(cache, target, pushes, cancellationToken).ConfigureAwait(false);
+            var from = cache.PushRepository();
+            var toPush = await StageAsync(cache, from, target, pushes, cancellationToken).ConfigureAwait(false);
             foreach (var batch in Batches(toPush))
             {
-                failure ??= await PushBatchAsync(cache, target, batch, outcomes, cancellationToken).ConfigureAwait(false);
+                failure ??= await PushBatchAsync(from, target, batch, outcomes, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (GitTransportException e)
@@ -91,7 +92,7 @@ public sealed class RefPusher(IMirrorLog log)
     }
 
     /// <summary>A history bigger than the side accepts goes out in steps first (see <see cref="PushStager"/>).</summary>
-    private async Task<IReadOnlyList<PlannedPush>> StageAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes,
+    private async Task<IReadOnlyList<PlannedPush>> StageAsync(MirrorCache cache, string from, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes,
         CancellationToken cancellationToken)
     {
         try
@@ -99,7 +100,7 @@ public sealed class RefPusher(IMirrorLog log)
             return await new PushStager(log).StageAsync(cache, target, pushes, async (step, ct) =>
             {
                 var outcomes = new Dictionary<string, RefOutcome>(StringComparer.Ordinal);
-                var failure = await PushBatchAsync(cache, target, [step], outcomes, ct).ConfigureAwait(false);
+                var failure = await PushBatchAsync(from, target, [step], outcomes, ct).ConfigureAwait(false);
                 var done = failure is null && outcomes.TryGetValue(step.Ref, out var outcome) && outcome.Succeeded;
                 log.Verbose(done ? $"{target.Description}: step {step} pushed"
                     : $"{target.Description}: step {step} failed ({failure?.Message ?? outcomes.GetValueOrDefault(step.Ref)?.Message}); pushing the rest whole");
@@ -120,7 +121,8 @@ public sealed class RefPusher(IMirrorLog log)
     /// Pushes one batch atomically, then again without the refs the side refused, until every ref has an
     /// answer. Returns the transport failure that left refs without one.
     /// </summary>
-    private async Task<GitTransportException?> PushBatchAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> batch,
+    /// <param name="from">The cache's push repository (<see cref="MirrorCache.PushRepository"/>).</param>
+    private async Task<GitTransportException?> PushBatchAsync(string from, RemoteEndpoint target, IReadOnlyList<PlannedPush> batch,
         Dictionary<string, RefOutcome> outcomes, CancellationToken cancellationToken)
     {
         var remaining = batch.ToList();
@@ -132,7 +134,7 @@ public sealed class RefPusher(IMirrorLog log)
             var pushing = oneByOne ? remaining.Take(1).ToList() : remaining;
             var later = remaining.Skip(pushing.Count).ToList();
             log.Verbose($"Pushing {pushing.Count} refs to {target.Description}{(atomic ? " (atomic)" : "")}: {string.Join(", ", pushing.Take(20))}{(pushing.Count > 20 ? ", …" : "")}");
-            var result = await target.RunGitAsync(cache.PushRepository(), PushArguments(pushing, atomic), pushing.Select(Refspec).ToList(), null, cancellationToken)
+            var result = await target.RunGitAsync(from, PushArguments(pushing, atomic), pushing.Select(Refspec).ToList(), null, cancellationToken)
                 .ConfigureAwait(false);
             var answers = PushPorcelain.Parse(result.StandardOutput);
             if (atomic && answers.Count == 0 && result.StandardError.Contains("does not support --atomic", StringComparison.Ordinal))

@@ -42,22 +42,19 @@ public static class CacheRepositoryConfig
     /// pairs then rewrites no file. The caller has checked the cache holds no links.
     /// </summary>
     public static void Write(string repositoryPath, MirrorPair pair) =>
-        WriteIfDifferent(Path.Combine(repositoryPath, FileName), Render(pair));
+        AtomicFile.WriteAllBytesVolatileIfChanged(Path.Combine(repositoryPath, FileName), Encoding.UTF8.GetBytes(Render(pair)));
 
-    /// <summary>Replaces a file of the cache atomically (owner-only) unless it already holds exactly <paramref name="text"/>.</summary>
-    internal static void WriteIfDifferent(string path, string text)
-    {
-        var content = Encoding.UTF8.GetBytes(text);
-        try
-        {
-            if (File.ReadAllBytes(path).AsSpan().SequenceEqual(content)) return;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Missing or unreadable: written below.
-        }
-        AtomicFile.WriteAllBytesVolatile(path, content);
-    }
+    /// <summary>
+    /// The files of the push repository (<see cref="MirrorCache.PushRepository"/>), relative to it: no
+    /// remote, no refs, and the cache's objects borrowed through a relative alternates path, so the
+    /// cache can be moved or renamed whole.
+    /// </summary>
+    public static IReadOnlyList<(string Path, string Content)> PushRepositoryFiles { get; } =
+    [
+        ("HEAD", "ref: refs/heads/main\n"),
+        (FileName, "# Written by GitMirror before every push; changes here are discarded.\n[core]\n\trepositoryformatversion = 0\n\tbare = true\n\tlogallrefupdates = false\n"),
+        (Path.Combine("objects", "info", "alternates"), "../../objects\n"),
+    ];
 
     // A git config value in double quotes: backslash and quote escaped; URLs and paths hold no newlines.
     private static string Quote(string value)

@@ -1,5 +1,6 @@
 using GitMirror.Core.Config;
 using GitMirror.Core.Plan;
+using GitMirror.Core.Report;
 using GitMirror.Core.Unattended;
 using GitMirror.Core.Transport;
 using LibGit2Sharp;
@@ -205,15 +206,14 @@ public sealed class MirrorCache : IDisposable
             var updates = string.Concat(listed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(line => line.Split(' ', 2))
                 .Select(p => $"update {LocalRefFor(endpoint.Side, p[1])} {p[0]}\n"));
-            var written = await GitProcess.RunAsync(Path, ["update-ref", "--stdin"], [], updates, cancellationToken).ConfigureAwait(false);
-            if (!written.Succeeded)
+            for (var attempt = 0; ; attempt++)
             {
+                var written = await GitProcess.RunAsync(Path, ["update-ref", "--stdin"], [], updates, cancellationToken).ConfigureAwait(false);
+                if (written.Succeeded) return true;
+                if (attempt > 0) return false;
                 // A name left in the cache blocks one of these (see FetchAsync): the names go, the objects are here.
                 ForgetAll(endpoint.Side);
-                written = await GitProcess.RunAsync(Path, ["update-ref", "--stdin"], [], updates, cancellationToken).ConfigureAwait(false);
-                if (!written.Succeeded) return false;
             }
-            return true;
         }
         finally
         {
@@ -286,12 +286,13 @@ public sealed class MirrorCache : IDisposable
     public string PushRepository()
     {
         var push = System.IO.Path.Combine(Path, PushDirectoryName);
-        foreach (var dir in new[] { "refs", "objects/info" }) Directory.CreateDirectory(System.IO.Path.Combine(push, dir));
-        CacheRepositoryConfig.WriteIfDifferent(System.IO.Path.Combine(push, "HEAD"), "ref: refs/heads/main\n");
-        CacheRepositoryConfig.WriteIfDifferent(System.IO.Path.Combine(push, "config"),
-            "# Written by GitMirror on every push; changes here are discarded.\n[core]\n\trepositoryformatversion = 0\n\tbare = true\n\tlogallrefupdates = false\n");
-        // Relative to push.git/objects, so the cache can be moved or renamed whole.
-        CacheRepositoryConfig.WriteIfDifferent(System.IO.Path.Combine(push, "objects", "info", "alternates"), "../../objects\n");
+        Directory.CreateDirectory(System.IO.Path.Combine(push, "refs"));
+        foreach (var (file, content) in CacheRepositoryConfig.PushRepositoryFiles)
+        {
+            var path = System.IO.Path.Combine(push, file);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            AtomicFile.WriteAllBytesVolatileIfChanged(path, System.Text.Encoding.UTF8.GetBytes(content));
+        }
         return push;
     }
 

@@ -26,6 +26,23 @@ public static class AtomicFile
         Write(path, stream => stream.Write(content), mode, durable: false);
 
     /// <summary>
+    /// <see cref="WriteAllBytesVolatile"/>, unless the file already holds exactly <paramref name="content"/>:
+    /// files rewritten at every run (the cache's git config) then cost a read, not a write.
+    /// </summary>
+    public static void WriteAllBytesVolatileIfChanged(string path, byte[] content)
+    {
+        try
+        {
+            if (File.ReadAllBytes(path).AsSpan().SequenceEqual(content)) return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Missing or unreadable: written below.
+        }
+        WriteAllBytesVolatile(path, content);
+    }
+
+    /// <summary>
     /// Lets <paramref name="write"/> fill a temp file in the same directory (rename is atomic only
     /// within one file system), flushes it to disk and renames it over <paramref name="path"/>. When
     /// <paramref name="write"/> throws, the temp file is removed and <paramref name="path"/> is untouched.

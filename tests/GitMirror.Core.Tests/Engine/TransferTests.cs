@@ -65,17 +65,9 @@ public sealed class TransferTests : IDisposable
         var main = github.Commits(3);
         github.Commit("feature");
         github.Tag("v1", main, "annotated");
-        using var cloning = new SemaphoreSlim(0);
         using var release = new CancellationTokenSource();
-        Server.Intercept = async context =>
-        {
-            // Only a git process asks for the capability advertisement (GitMirror's own listing does not).
-            if (context.Request.Method != "GET" || !context.Request.Path.Value!.Contains("/github/")) return false;
-            cloning.Release();
-            await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, release.Token).Token)
-                .ContinueWith(_ => { });
-            return false;
-        };
+        // Only a git process asks for the capability advertisement (GitMirror's own listing does not).
+        using var cloning = HoldRequests(context => context.Request.Method == "GET" && context.Request.Path.Value!.Contains("/github/"), release.Token);
 
         var sync = Sync(Pair());
         Assert.True(await cloning.WaitAsync(TimeSpan.FromSeconds(60)), "the first fetch never started");
@@ -200,6 +192,24 @@ public sealed class TransferTests : IDisposable
         Assert.DoesNotContain("insteadOf", File.ReadAllText(Path.Combine(push, "config")));
         Assert.Equal("../../objects\n", File.ReadAllText(Path.Combine(push, "objects", "info", "alternates")));
         Assert.Equal("", Git.Run(push, "for-each-ref").Trim());
+    }
+
+    /// <summary>
+    /// Holds every request that <paramref name="matches"/> at the server until <paramref name="release"/>
+    /// (or the client gives up), then serves it; the semaphore is released once per held request.
+    /// </summary>
+    private SemaphoreSlim HoldRequests(Func<HttpContext, bool> matches, CancellationToken release)
+    {
+        var held = new SemaphoreSlim(0);
+        Server.Intercept = async context =>
+        {
+            if (!matches(context)) return false;
+            held.Release();
+            await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, release).Token)
+                .ContinueWith(_ => { });
+            return false;
+        };
+        return held;
     }
 
     /// <summary>The command line of every process this user can see.</summary>
@@ -387,16 +397,8 @@ public sealed class TransferTests : IDisposable
     {
         var (github, _) = World.AddPair("app");
         github.Commits(2);
-        using var pushing = new SemaphoreSlim(0);
         using var release = new CancellationTokenSource();
-        Server.Intercept = async context =>
-        {
-            if (!IsReceivePack(context, "gitlab", "POST")) return false;
-            pushing.Release();
-            await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, release.Token).Token)
-                .ContinueWith(_ => { });
-            return false;
-        };
+        using var pushing = HoldRequests(context => IsReceivePack(context, "gitlab", "POST"), release.Token);
 
         var sync = Sync(Pair());
         Assert.True(await pushing.WaitAsync(TimeSpan.FromSeconds(60)), "the push never started");
