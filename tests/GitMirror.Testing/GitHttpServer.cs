@@ -22,7 +22,8 @@ public sealed record GitHttpRequestRecord(
     long RequestBytes,
     long ResponseBytes,
     string? AuthorizationUser,
-    string? GitProtocol);
+    string? GitProtocol,
+    string? UserAgent = null);
 
 /// <summary>
 /// A local smart-HTTP git server: <c>git http-backend</c> run as CGI behind Kestrel on 127.0.0.1.
@@ -108,8 +109,10 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
 
     private void WaitForRequestsInFlight() => SpinWait.SpinUntil(() => _inFlight.IsEmpty, TimeSpan.FromSeconds(5));
 
+    /// <summary>Forgets the requests served so far, after those still finishing (see <see cref="Requests"/>).</summary>
     public void ClearRequests()
     {
+        WaitForRequestsInFlight();
         lock (_requests) _requests.Clear();
     }
 
@@ -163,7 +166,8 @@ public sealed class GitHttpServer : IDisposable, IAsyncDisposable
                 counted.RequestBytes,
                 counted.ResponseBytes,
                 user,
-                request.Headers["Git-Protocol"].FirstOrDefault());
+                request.Headers["Git-Protocol"].FirstOrDefault(),
+                request.Headers.UserAgent.ToString());
             lock (_requests) _requests.Add(record);
             _inFlight.TryRemove(context, out _);
         }

@@ -61,11 +61,18 @@ public sealed class RefPusher(IMirrorLog log)
         GitTransportException? failure = null;
         try
         {
-            var from = cache.PushRepository();
-            var toPush = await StageAsync(cache, from, target, pushes, cancellationToken).ConfigureAwait(false);
-            foreach (var batch in Batches(toPush))
+            if (await PushSeedPackAsync(cache, target, pushes, cancellationToken).ConfigureAwait(false))
             {
-                failure ??= await PushBatchAsync(from, target, batch, outcomes, cancellationToken).ConfigureAwait(false);
+                foreach (var push in pushes) outcomes[push.Ref] = new RefOutcome(true, null);
+            }
+            else
+            {
+                var from = cache.PushRepository();
+                var toPush = await StageAsync(cache, from, target, pushes, cancellationToken).ConfigureAwait(false);
+                foreach (var batch in Batches(toPush))
+                {
+                    failure ??= await PushBatchAsync(from, target, batch, outcomes, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (GitTransportException e)
@@ -89,6 +96,42 @@ public sealed class RefPusher(IMirrorLog log)
             };
         }).ToList();
         return new Report(updates, updates.All(u => u.Succeeded) ? null : failure, leaseBroken);
+    }
+
+    /// <summary>
+    /// A first sync into a side that holds nothing: the pack the cache's first clone brought is exactly
+    /// the history to send, so it goes as it is (<see cref="HttpPackPusher"/>), atomically, each ref
+    /// created only where none exists. git push would walk every object and write that pack again: a
+    /// quarter of a big first push. Only when every push creates a ref from that history, over http(s),
+    /// within the side's push limit. Returns whether every ref was created; when not, nothing was
+    /// (all or nothing) and git push runs as usual, its answers saying what the side refused. A refused
+    /// token, a missing repository, a move or a rate limit is final and thrown, as git push would report it.
+    /// </summary>
+    private async Task<bool> PushSeedPackAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes,
+        CancellationToken cancellationToken)
+    {
+        if (!target.IsHttp || pushes.Any(p => p.OldSha is not null || p.NewSha is null)) return false;
+        var refs = pushes.ToDictionary(p => p.Ref, p => p.NewSha!, StringComparer.Ordinal);
+        if (cache.SeedPackReachedBy(refs.Values.ToHashSet(StringComparer.Ordinal)) is not { } pack || new FileInfo(pack).Length > target.MaxPushBytes)
+        {
+            return false;
+        }
+        log.Verbose($"Sending the cache's pack to {target.Description} as it is, creating {refs.Count} refs");
+        try
+        {
+            var report = await target.PushPackAsync(refs, pack, cancellationToken).ConfigureAwait(false);
+            if (report.CreatedAll) return true;
+            log.Verbose(report.NotSent is { } why
+                ? $"{target.Description}: not sending the pack as it is, {why}; pushing with git"
+                : $"{target.Description} refused the pack ({string.Join("; ", report.Refused.Take(3).Select(r => $"{r.Key}: {r.Value}"))}); pushing with git");
+        }
+        catch (GitTransportException e) when (e.Kind is TransportFailureKind.Timeout or TransportFailureKind.Unreachable
+            or TransportFailureKind.Server or TransportFailureKind.Protocol)
+        {
+            // Whether or not it landed, the leases make git push safe: a ref created meanwhile reads as "already there".
+            log.Verbose($"{target.Description}: sending the pack as it is failed ({e.Message}); pushing with git");
+        }
+        return false;
     }
 
     /// <summary>A history bigger than the side accepts goes out in steps first (see <see cref="PushStager"/>).</summary>

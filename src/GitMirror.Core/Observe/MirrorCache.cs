@@ -166,14 +166,35 @@ public sealed class MirrorCache : IDisposable
     internal const string SeedDirectoryName = "seed.git";
 
     /// <summary>No object at all: no pack index, no loose object (a new cache, or one whose objects were deleted).</summary>
-    private bool HoldsNoObjects()
+    private bool HoldsNoObjects() => !PackIndexes().Any() && !HoldsLooseObjects();
+
+    private IEnumerable<string> PackIndexes()
+    {
+        var pack = System.IO.Path.Combine(Path, "objects", "pack");
+        return Directory.Exists(pack) ? Directory.EnumerateFiles(pack, "*.idx") : [];
+    }
+
+    private bool HoldsLooseObjects()
     {
         var objects = System.IO.Path.Combine(Path, "objects");
-        if (!Directory.Exists(objects)) return true;
-        var pack = System.IO.Path.Combine(objects, "pack");
-        if (Directory.Exists(pack) && Directory.EnumerateFiles(pack, "*.idx").Any()) return false;
-        return !Directory.EnumerateDirectories(objects).Any(d => System.IO.Path.GetFileName(d) is { Length: 2 } name && name.All(char.IsAsciiHexDigit)
-            && Directory.EnumerateFileSystemEntries(d).Any());
+        return Directory.Exists(objects) && Directory.EnumerateDirectories(objects)
+            .Any(d => System.IO.Path.GetFileName(d) is { Length: 2 } name && name.All(char.IsAsciiHexDigit) && Directory.EnumerateFileSystemEntries(d).Any());
+    }
+
+    /// <summary>The pack this run's first clone moved in, and every object id the clone asked for (its refs, a detached HEAD).</summary>
+    private (string Pack, HashSet<string> Tips)? _seeded;
+
+    /// <summary>
+    /// The pack this run's first clone brought, while the cache holds no other object and
+    /// <paramref name="tips"/> include everything the clone asked for: the pack is then exactly the
+    /// history of those tips, fit to be sent as it is to a side that holds nothing. Null otherwise (the
+    /// cache holds more than that history: sending it would hand a side objects it was never meant to get).
+    /// </summary>
+    public string? SeedPackReachedBy(IReadOnlySet<string> tips)
+    {
+        if (_seeded is not var (pack, wanted) || !wanted.IsSubsetOf(tips) || HoldsLooseObjects()) return null;
+        var indexes = PackIndexes().ToList();
+        return indexes.Count == 1 && System.IO.Path.ChangeExtension(indexes[0], ".pack") == pack && File.Exists(pack) ? pack : null;
     }
 
     /// <summary>
@@ -199,17 +220,23 @@ public sealed class MirrorCache : IDisposable
                 if (endpoint.GitFailure(result) is { } failure) throw failure;
                 return false;
             }
-            var listed = await GitProcess.RunAsync(seed, ["for-each-ref", "--format=%(objectname) %(refname)", MirrorRefNames.BranchPrefix, MirrorRefNames.TagPrefix],
-                [], null, cancellationToken).ConfigureAwait(false);
+            var listed = await GitProcess.RunAsync(seed, ["for-each-ref", "--format=%(objectname) %(refname)"], [], null, cancellationToken)
+                .ConfigureAwait(false);
             if (!listed.Succeeded) return false;
-            MoveObjectsFrom(seed);
-            var updates = string.Concat(listed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(line => line.Split(' ', 2))
-                .Select(p => $"update {LocalRefFor(endpoint.Side, p[1])} {p[0]}\n"));
+            var refs = listed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ', 2)).ToList();
+            var tips = refs.Select(r => r[0]).ToHashSet(StringComparer.Ordinal);
+            // A source whose HEAD is detached: the clone asked for that commit too.
+            if (File.ReadAllText(System.IO.Path.Combine(seed, "HEAD")).Trim() is { Length: 40 or 64 } head && head.All(char.IsAsciiHexDigit)) tips.Add(head);
+            var packs = MoveObjectsFrom(seed);
+            var updates = string.Concat(refs.Where(r => MirrorRefNames.IsMirrored(r[1])).Select(r => $"update {LocalRefFor(endpoint.Side, r[1])} {r[0]}\n"));
             for (var attempt = 0; ; attempt++)
             {
                 var written = await GitProcess.RunAsync(Path, ["update-ref", "--stdin"], [], updates, cancellationToken).ConfigureAwait(false);
-                if (written.Succeeded) return true;
+                if (written.Succeeded)
+                {
+                    if (packs.Count == 1) _seeded = (packs[0], tips);
+                    return true;
+                }
                 if (attempt > 0) return false;
                 // A name left in the cache blocks one of these (see FetchAsync): the names go, the objects are here.
                 ForgetAll(endpoint.Side);
@@ -244,7 +271,8 @@ public sealed class MirrorCache : IDisposable
     /// sees a pack only through its index, so a run killed half-way leaves at worst a pack without one,
     /// which <see cref="RemoveOrphanPackFiles"/> clears the next time.
     /// </summary>
-    private void MoveObjectsFrom(string seed)
+    /// <returns>The pack files moved in, where they are now.</returns>
+    private List<string> MoveObjectsFrom(string seed)
     {
         var from = System.IO.Path.Combine(seed, "objects");
         var to = System.IO.Path.Combine(Path, "objects");
@@ -253,12 +281,15 @@ public sealed class MirrorCache : IDisposable
             .Where(f => !f.StartsWith("info" + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .OrderBy(f => f.EndsWith(".idx", StringComparison.Ordinal))
             .ToList();
+        var packs = new List<string>();
         foreach (var file in files)
         {
             var target = System.IO.Path.Combine(to, file);
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
             if (!File.Exists(target)) File.Move(System.IO.Path.Combine(from, file), target);
+            if (target.EndsWith(".pack", StringComparison.Ordinal)) packs.Add(target);
         }
+        return packs;
     }
 
     /// <summary>In a cache with no pack index, any pack file is left over from a killed run: nothing can refer to it.</summary>

@@ -107,6 +107,23 @@ public sealed class RemoteEndpoint
             .ToDictionary(r => r.CanonicalName, r => r.TargetIdentifier, StringComparer.Ordinal), cancellationToken);
     }
 
+    /// <summary>
+    /// Creates <paramref name="refs"/> (name → object id) on this http(s) side from a pack file sent as it
+    /// is (<see cref="HttpPackPusher"/>); the report says what the side refused, or why nothing was sent.
+    /// </summary>
+    public async Task<HttpPackPusher.Report> PushPackAsync(IReadOnlyDictionary<string, string> refs, string pack, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await new HttpPackPusher().PushAsync(await GitUrlAsync(cancellationToken).ConfigureAwait(false), Credential(), Timeout, refs, pack,
+                cancellationToken, Description).ConfigureAwait(false);
+        }
+        catch (GitTransportException e)
+        {
+            throw Explain(e);
+        }
+    }
+
     /// <summary>Clone URL → the URL that answered it (after same-origin redirects), for the git CLI, which follows none.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> ResolvedUrls = new(StringComparer.Ordinal);
 

@@ -47,13 +47,14 @@ internal sealed class GitHttpExchange : IDisposable
     /// response headers; the body is then read with <see cref="ReadAsync"/>.
     /// </summary>
     /// <param name="service">git-upload-pack or git-receive-pack: decides content types.</param>
+    /// <param name="bodyFile">A file whose bytes follow <paramref name="body"/>, streamed (a pack of any size).</param>
     public static async Task<GitHttpExchange> SendAsync(TransportScope scope, string url, string service,
-        ReadOnlyMemory<byte>? body, string? gitProtocol = null)
+        ReadOnlyMemory<byte>? body, string? gitProtocol = null, string? bodyFile = null)
     {
         var exchange = new GitHttpExchange(scope);
         try
         {
-            await exchange.StartAsync(url, service, body, gitProtocol);
+            await exchange.StartAsync(url, service, body, gitProtocol, bodyFile);
             return exchange;
         }
         catch
@@ -69,12 +70,12 @@ internal sealed class GitHttpExchange : IDisposable
     /// <summary>How many redirects a request may follow (git's curl allows more; a forge needs one).</summary>
     private const int MaxRedirects = 5;
 
-    private async Task StartAsync(string url, string service, ReadOnlyMemory<byte>? body, string? gitProtocol)
+    private async Task StartAsync(string url, string service, ReadOnlyMemory<byte>? body, string? gitProtocol, string? bodyFile)
     {
         FinalUrl = url;
         for (var redirects = 0; ; redirects++)
         {
-            await SendOnceAsync(FinalUrl, service, body, gitProtocol);
+            await SendOnceAsync(FinalUrl, service, body, gitProtocol, bodyFile);
             if (HttpOrigin.RedirectTarget(_response!, new Uri(FinalUrl)) is not { } location) break;
             _response!.Dispose();
             _response = null;
@@ -107,7 +108,7 @@ internal sealed class GitHttpExchange : IDisposable
         _body = await _response.Content.ReadAsStreamAsync(_linked.Token);
     }
 
-    private async Task SendOnceAsync(string url, string service, ReadOnlyMemory<byte>? body, string? gitProtocol)
+    private async Task SendOnceAsync(string url, string service, ReadOnlyMemory<byte>? body, string? gitProtocol, string? bodyFile)
     {
         using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, url);
         var expectedType = body is null ? $"application/x-{service}-advertisement" : $"application/x-{service}-result";
@@ -125,7 +126,7 @@ internal sealed class GitHttpExchange : IDisposable
         if (gitProtocol is not null) request.Headers.Add("Git-Protocol", gitProtocol);
         if (body is { } payload)
         {
-            request.Content = new ProgressContent(payload, this);
+            request.Content = new ProgressContent(payload, bodyFile, this);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue($"application/x-{service}-request");
         }
 
@@ -236,9 +237,14 @@ internal sealed class GitHttpExchange : IDisposable
         _silence.Dispose();
     }
 
-    /// <summary>A request body sent in chunks, each one counted and keeping the exchange alive (big pushes take long).</summary>
-    private sealed class ProgressContent(ReadOnlyMemory<byte> payload, GitHttpExchange exchange) : HttpContent
+    /// <summary>
+    /// A request body sent in chunks, each one counted and keeping the exchange alive (big pushes take
+    /// long): the payload, then the file's bytes read as they go, so memory stays one chunk whatever its size.
+    /// </summary>
+    private sealed class ProgressContent(ReadOnlyMemory<byte> payload, string? file, GitHttpExchange exchange) : HttpContent
     {
+        private readonly long _fileLength = file is null ? 0 : new FileInfo(file).Length;
+
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
             await SerializeToStreamAsync(stream, context, CancellationToken.None);
 
@@ -246,16 +252,41 @@ internal sealed class GitHttpExchange : IDisposable
         {
             for (var offset = 0; offset < payload.Length; offset += ChunkSize)
             {
-                var chunk = payload.Slice(offset, Math.Min(ChunkSize, payload.Length - offset));
-                await stream.WriteAsync(chunk, cancellationToken);
-                exchange._scope.RecordSent(chunk.Length);
-                exchange.KeepAlive();
+                await SendAsync(stream, payload.Slice(offset, Math.Min(ChunkSize, payload.Length - offset)), cancellationToken);
             }
+            if (file is null) return;
+
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(ChunkSize);
+            try
+            {
+                // Shared for delete too: a pack is never rewritten, and Windows must not block the cache's clean-up on us.
+                await using var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1,
+                    FileOptions.Asynchronous | FileOptions.SequentialScan);
+                var left = _fileLength;
+                while (left > 0)
+                {
+                    var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(ChunkSize, left)), cancellationToken);
+                    if (read == 0) throw new IOException($"{file} ended {left} bytes early.");
+                    await SendAsync(stream, buffer.AsMemory(0, read), cancellationToken);
+                    left -= read;
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        private async Task SendAsync(Stream stream, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(chunk, cancellationToken);
+            exchange._scope.RecordSent(chunk.Length);
+            exchange.KeepAlive();
         }
 
         protected override bool TryComputeLength(out long length)
         {
-            length = payload.Length;
+            length = payload.Length + _fileLength;
             return true;
         }
     }

@@ -122,7 +122,7 @@ public sealed class HttpRefLister
     private static bool IsObjectId(string text) => text.Length is 40 or 64 && text.All(char.IsAsciiHexDigitLower);
 
     /// <summary>The clone URL of an advertisement's URL (…/repo.git/info/refs?service=…); null when it is not one.</summary>
-    private static string? BaseOf(string advertisementUrl)
+    internal static string? BaseOf(string advertisementUrl)
     {
         var end = advertisementUrl.IndexOf("/info/refs", StringComparison.Ordinal);
         return end > 0 ? advertisementUrl[..end] : null;

@@ -23,12 +23,28 @@ internal static class PktLine
     /// </summary>
     public static async Task<(string? Text, int Special)> ReadAsync(GitHttpExchange exchange, string remote)
     {
+        var (payload, special) = await ReadBytesAsync(exchange, remote);
+        if (payload is null) return (null, special);
+        var text = Encoding.UTF8.GetString(payload).TrimEnd('\n');
+        if (text.StartsWith("ERR ", StringComparison.Ordinal))
+        {
+            throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server reported an error: {text[4..]}"));
+        }
+        return (text, 0);
+    }
+
+    /// <summary>
+    /// Reads one packet's payload as it is (side-band data carries packets of its own), or null for a
+    /// flush, delimiter or response-end packet (<paramref name="special"/> tells which).
+    /// </summary>
+    public static async Task<(byte[]? Payload, int Special)> ReadBytesAsync(GitHttpExchange exchange, string remote)
+    {
         var header = new byte[4];
         if (!await exchange.ReadExactlyAsync(header))
         {
             throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server's answer ended early."));
         }
-        if (!int.TryParse(Encoding.ASCII.GetString(header), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var length))
+        if (!TryParseLength(header, out var length))
         {
             throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server's answer is not the git protocol."));
         }
@@ -38,11 +54,26 @@ internal static class PktLine
         {
             throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server's answer ended early."));
         }
-        var text = Encoding.UTF8.GetString(payload).TrimEnd('\n');
-        if (text.StartsWith("ERR ", StringComparison.Ordinal))
-        {
-            throw exchange.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server reported an error: {text[4..]}"));
-        }
-        return (text, 0);
+        return (payload, 0);
     }
+
+    /// <summary>
+    /// Splits bytes that hold whole packets (a side-band's data) into their texts, without trailing
+    /// newlines, up to the first flush; null when they are not packets.
+    /// </summary>
+    public static List<string>? Split(ReadOnlySpan<byte> packets)
+    {
+        var lines = new List<string>();
+        while (packets.Length >= 4)
+        {
+            if (!TryParseLength(packets[..4], out var length) || (length >= 4 && length > packets.Length)) return null;
+            if (length < 4) break;
+            lines.Add(Encoding.UTF8.GetString(packets[4..length]).TrimEnd('\n'));
+            packets = packets[length..];
+        }
+        return lines;
+    }
+
+    private static bool TryParseLength(ReadOnlySpan<byte> header, out int length) =>
+        int.TryParse(Encoding.ASCII.GetString(header), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out length);
 }

@@ -171,13 +171,141 @@ public sealed class TransferTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(World.CachePath, "repos", PairFileName.For("app") + ".git", MirrorCache.SeedDirectoryName)));
     }
 
+    private List<GitHttpRequestRecord> PacksSentAsTheyAre(string side) =>
+        Server.Requests.Where(r => r.Method == "POST" && r.Service == "git-receive-pack" && r.PathAndQuery.Contains($"/{side}/")
+            && r.UserAgent!.Contains("GitMirror")).ToList();
+
+    private string CachePath(string pair = "app") => Path.Combine(World.CachePath, "repos", PairFileName.For(pair) + ".git");
+
+    [Fact]
+    public async Task A_first_sync_into_an_empty_side_sends_the_first_clones_pack_as_it_is_and_nothing_else()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(3);
+        var feature = github.Commit("feature");
+        github.Tag("v1", main, "annotated");
+        github.Tag("light", feature);
+        // A pull request's head: not mirrored, so its commit must not reach GitLab, not even unreferenced.
+        var pull = github.Commit("pr", from: main);
+        RepoBuilder.SetRef(github.BarePath, "refs/pull/1/head", pull);
+        Git.Run(github.BarePath, "update-ref", "-d", "refs/heads/pr");
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.All(outcome.Result.Updates, u => Assert.Equal((true, "created"), (u.Succeeded, u.Message)));
+        Assert.Equal(RepoBuilder.Refs(github.BarePath).Where(r => !r.Key.StartsWith("refs/pull/")), RepoBuilder.Refs(gitlab.BarePath));
+        // One request carried the pack the clone brought, byte for byte (plus the ref commands), with the bot's login.
+        var sent = Assert.Single(Server.Requests, r => r.Method == "POST" && r.Service == "git-receive-pack");
+        Assert.Contains("GitMirror", sent.UserAgent);
+        Assert.Equal(GitCredential.GitLabUserName, sent.AuthorizationUser);
+        Assert.DoesNotContain("CANARY", sent.PathAndQuery);
+        var pack = new FileInfo(Assert.Single(Directory.GetFiles(Path.Combine(CachePath(), "objects", "pack"), "*.pack")));
+        Assert.InRange(sent.RequestBytes, pack.Length, pack.Length + 4096);
+        Assert.False(Directory.Exists(Path.Combine(CachePath(), MirrorCache.PushDirectoryName)), "git push ran");
+        // GitLab holds exactly the mirrored history: complete, connected, nothing unreferenced.
+        var fsck = Git.TryRun(gitlab.BarePath, "fsck", "--dangling");
+        Assert.True(fsck.Code == 0, fsck.Stderr);
+        Assert.DoesNotContain("dangling", fsck.Stdout + fsck.Stderr);
+        Assert.NotEqual(0, Git.TryRun(gitlab.BarePath, "cat-file", "-e", pull).Code);
+
+        // From then on git push sends what is new.
+        Server.ClearRequests();
+        var next = github.Commit("main");
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        Assert.Equal(next, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.Empty(PacksSentAsTheyAre("gitlab"));
+        Assert.Equal(1, ReceivePackPosts("gitlab"));
+    }
+
+    [Fact]
+    public async Task A_pack_holding_more_than_the_pushed_refs_reach_is_never_sent_as_it_is()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(2);
+        var feature = github.Commit("feature");
+        var pair = Pair();
+        using var cache = MirrorCache.Open(pair);
+        await cache.FetchAsync(RemoteEndpoint.For(pair, MirrorSide.GitHub), ["refs/heads/main", "refs/heads/feature"], CancellationToken.None, everyRef: true);
+
+        // Only main goes (as when feature's LFS objects could not be copied): feature's commit stays home.
+        var report = await new RefPusher(NullMirrorLog.Instance).PushAsync(cache, RemoteEndpoint.For(pair, MirrorSide.GitLab),
+            [new PlannedPush("refs/heads/main", MirrorSide.GitLab, null, main)], CancellationToken.None);
+
+        Assert.True(Assert.Single(report.Updates).Succeeded);
+        Assert.Empty(PacksSentAsTheyAre("gitlab"));
+        Assert.Equal(main, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.NotEqual(0, Git.TryRun(gitlab.BarePath, "cat-file", "-e", feature).Code);
+    }
+
+    [Fact]
+    public async Task A_ref_created_on_the_empty_side_before_the_pack_goes_keeps_its_value_and_the_other_refs_still_go()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(2);
+        github.Commit("feature");
+        github.Tag("v1", main, "annotated");
+        var users = gitlab.Commit("scratch"); // a user's commit, pushed to GitLab as feature after we read it
+        Git.Run(gitlab.BarePath, "update-ref", "-d", "refs/heads/scratch");
+        Server.Intercept = context =>
+        {
+            if (IsReceivePack(context, "gitlab", "GET") && context.Request.Headers.UserAgent.ToString().Contains("GitMirror"))
+            {
+                RepoBuilder.SetRef(gitlab.BarePath, "refs/heads/feature", users);
+            }
+            return Task.FromResult(false);
+        };
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Failed, outcome.Result.Status);
+        var lost = Assert.Single(outcome.Result.Updates, u => !u.Succeeded);
+        Assert.Equal("refs/heads/feature", lost.Ref);
+        Assert.Contains($"moved on GitLab (group/app) since it was read (expected no ref, found {PlannedPush.Short(users)})", lost.Message);
+        Assert.Equal(users, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/feature"]);
+        Assert.Equal(main, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.Equal(RepoBuilder.Refs(github.BarePath)["refs/tags/v1"], RepoBuilder.Refs(gitlab.BarePath)["refs/tags/v1"]);
+        Assert.Empty(PacksSentAsTheyAre("gitlab")); // seen in the advertisement: not sent at all
+    }
+
+    [Fact]
+    public async Task A_pack_sent_as_it_is_to_a_stalled_server_times_out_and_git_push_takes_over()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(2);
+        var feature = github.Commit("feature");
+        Server.Intercept = async context =>
+        {
+            if (!IsReceivePack(context, "gitlab", "POST") || !context.Request.Headers.UserAgent.ToString().Contains("GitMirror")) return false;
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
+            return true;
+        };
+        var pair = Pair();
+        using var cache = MirrorCache.Open(pair);
+        await cache.FetchAsync(RemoteEndpoint.For(pair, MirrorSide.GitHub), ["refs/heads/main", "refs/heads/feature"], CancellationToken.None, everyRef: true);
+        var log = new Report.ListLog();
+        var clock = Stopwatch.StartNew();
+
+        var report = await new RefPusher(log).PushAsync(cache, RemoteEndpoint.For(pair, MirrorSide.GitLab).WithTimeout(TimeSpan.FromSeconds(2)),
+            [new PlannedPush("refs/heads/main", MirrorSide.GitLab, null, main), new PlannedPush("refs/heads/feature", MirrorSide.GitLab, null, feature)],
+            CancellationToken.None);
+
+        Assert.All(report.Updates, u => Assert.True(u.Succeeded, u.Message));
+        Assert.Null(report.Failure);
+        Assert.Contains(log.VerboseLines, l => l.Contains("sending the pack as it is failed") && l.Contains("no answer from the server within 2 s"));
+        Assert.Equal(new Dictionary<string, string> { ["refs/heads/main"] = main, ["refs/heads/feature"] = feature }, RepoBuilder.Refs(gitlab.BarePath));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+    }
+
     [Fact]
     public async Task Pushes_run_from_a_repository_without_refs_that_borrows_the_caches_objects_and_is_rewritten_before_each_push()
     {
         var (github, gitlab) = World.AddPair("app");
         github.Commits(2);
         github.Tag("v1", github.Commit("feature"), "annotated");
-        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status); // sent the clone's pack as it is
+        github.Commit("feature");
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status); // git push, from push.git
         var push = Path.Combine(World.CachePath, "repos", PairFileName.For("app") + ".git", MirrorCache.PushDirectoryName);
         Assert.Equal("", Git.Run(push, "for-each-ref").Trim());
         // Planted: a rewrite sending the push (and its token) elsewhere, objects read from elsewhere.
@@ -277,8 +405,10 @@ public sealed class TransferTests : IDisposable
         Assert.Contains("rejected by GitLab (group/app): hook declined", refused.Message);
         Assert.Contains("GH013: Repository rule violations found", refused.Message);
         Assert.Equal(["refs/heads/feature", "refs/heads/main", "refs/tags/v1"], RepoBuilder.Refs(gitlab.BarePath).Keys.Order().ToArray());
-        // The atomic push was refused whole; the second went without the refused ref.
-        Assert.Equal(2, ReceivePackPosts("gitlab"));
+        // The clone's pack, sent as it is, was refused whole (all or nothing), then git push's atomic push
+        // was too; its second went without the refused ref.
+        Assert.Equal(1, Server.Requests.Count(r => r.Method == "POST" && r.Service == "git-receive-pack" && r.UserAgent!.Contains("GitMirror")));
+        Assert.Equal(3, ReceivePackPosts("gitlab"));
 
         Server.ClearRequests();
         github.Commit("main");
@@ -292,6 +422,9 @@ public sealed class TransferTests : IDisposable
     public async Task A_push_that_failed_before_reaching_the_server_is_retried_once()
     {
         var (github, gitlab) = World.AddPair("app");
+        github.Commits(1);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        Server.ClearRequests();
         var main = github.Commits(2);
         var failed = 0;
         Server.Intercept = async context =>
@@ -313,6 +446,9 @@ public sealed class TransferTests : IDisposable
     public async Task A_push_whose_outcome_is_unknown_is_re_observed_not_repeated()
     {
         var (github, gitlab) = World.AddPair("app");
+        github.Commits(1);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        Server.ClearRequests();
         var main = github.Commits(2);
         Server.Intercept = context =>
         {
@@ -396,7 +532,9 @@ public sealed class TransferTests : IDisposable
     public async Task The_token_is_in_no_process_argument_and_no_file_of_the_cache_while_git_runs()
     {
         var (github, _) = World.AddPair("app");
-        github.Commits(2);
+        github.Commits(1);
+        Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        github.Commits(2); // GitLab holds history now: git push, not the clone's pack, sends it
         using var release = new CancellationTokenSource();
         using var pushing = HoldRequests(context => IsReceivePack(context, "gitlab", "POST"), release.Token);
 
@@ -422,11 +560,16 @@ public sealed class TransferTests : IDisposable
         Assert.Equal(MirrorSyncStatus.Synced, (await sync).Result.Status);
     }
 
-    [Fact]
-    public async Task Cancelling_a_large_push_ends_it_and_its_git_processes_within_a_second()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cancelling_a_large_push_ends_it_and_its_git_processes_within_a_second(bool gitlabHoldsHistory)
     {
         var (github, gitlab) = World.AddPair("app");
         github.Commits(1);
+        // An empty side gets the clone's pack as it is (GitMirror's own HTTP); one with history, git push.
+        if (gitlabHoldsHistory) Assert.Equal(MirrorSyncStatus.Synced, (await Sync(Pair())).Result.Status);
+        var before = RepoBuilder.Refs(gitlab.BarePath).GetValueOrDefault("refs/heads/main");
         var big = new byte[24 * 1024 * 1024];
         Random.Shared.NextBytes(big); // incompressible
         var work = github.BarePath + ".work";
@@ -457,7 +600,7 @@ public sealed class TransferTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed.TotalMilliseconds:0} ms");
         Assert.Empty(ProcessesMentioning(World.CachePath));
         Assert.Empty(ProcessesMentioning(Server.BaseUrl)); // git-remote-http
-        Assert.DoesNotContain("refs/heads/main", RepoBuilder.Refs(gitlab.BarePath).Keys);
+        Assert.Equal(before, RepoBuilder.Refs(gitlab.BarePath).GetValueOrDefault("refs/heads/main"));
     }
 
     private static List<int> ProcessesMentioning(string text)
