@@ -61,14 +61,11 @@ public sealed class RefPusher(IMirrorLog log)
         GitTransportException? failure = null;
         try
         {
-            if (await PushSeedPackAsync(cache, target, pushes, cancellationToken).ConfigureAwait(false))
-            {
-                foreach (var push in pushes) outcomes[push.Ref] = new RefOutcome(true, null);
-            }
-            else
+            var left = await PushSeedPackAsync(cache, target, pushes, outcomes, cancellationToken).ConfigureAwait(false);
+            if (left.Count > 0)
             {
                 var from = cache.PushRepository();
-                var toPush = await StageAsync(cache, from, target, pushes, cancellationToken).ConfigureAwait(false);
+                var toPush = await StageAsync(cache, from, target, left, cancellationToken).ConfigureAwait(false);
                 foreach (var batch in Batches(toPush))
                 {
                     failure ??= await PushBatchAsync(from, target, batch, outcomes, cancellationToken).ConfigureAwait(false);
@@ -103,35 +100,46 @@ public sealed class RefPusher(IMirrorLog log)
     /// the history to send, so it goes as it is (<see cref="HttpPackPusher"/>), atomically, each ref
     /// created only where none exists. git push would walk every object and write that pack again: a
     /// quarter of a big first push. Only when every push creates a ref from that history, over http(s),
-    /// within the side's push limit. Returns whether every ref was created; when not, nothing was
-    /// (all or nothing) and git push runs as usual, its answers saying what the side refused. A refused
-    /// token, a missing repository, a move or a rate limit is final and thrown, as git push would report it.
+    /// in one batch within the side's push limit. Returns the pushes git push still has to make: none
+    /// when the side created every ref; all of them when it refused the pack (all or nothing: no ref
+    /// moved); after a timeout or a broken connection, those the side does not hold now (the pack may
+    /// have landed). A refused token, a missing repository, a move or a rate limit is final and thrown,
+    /// as git push would report it.
     /// </summary>
-    private async Task<bool> PushSeedPackAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes,
-        CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<PlannedPush>> PushSeedPackAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes,
+        Dictionary<string, RefOutcome> outcomes, CancellationToken cancellationToken)
     {
-        if (!target.IsHttp || pushes.Any(p => p.OldSha is not null || p.NewSha is null)) return false;
+        if (!target.IsHttp || pushes.Count > MaxRefsPerPush || pushes.Any(p => p.OldSha is not null || p.NewSha is null)
+            || pushes.DistinctBy(p => p.Ref, StringComparer.Ordinal).Count() != pushes.Count)
+        {
+            return pushes;
+        }
         var refs = pushes.ToDictionary(p => p.Ref, p => p.NewSha!, StringComparer.Ordinal);
         if (cache.SeedPackReachedBy(refs.Values.ToHashSet(StringComparer.Ordinal)) is not { } pack || new FileInfo(pack).Length > target.MaxPushBytes)
         {
-            return false;
+            return pushes;
         }
         log.Verbose($"Sending the cache's pack to {target.Description} as it is, creating {refs.Count} refs");
         try
         {
             var report = await target.PushPackAsync(refs, pack, cancellationToken).ConfigureAwait(false);
-            if (report.CreatedAll) return true;
+            if (report.CreatedAll)
+            {
+                foreach (var push in pushes) outcomes[push.Ref] = new RefOutcome(true, null);
+                return [];
+            }
+            var said = report.ServerMessages.Count > 0 ? $"; it said: {string.Join(" / ", report.ServerMessages)}" : "";
             log.Verbose(report.NotSent is { } why
                 ? $"{target.Description}: not sending the pack as it is, {why}; pushing with git"
-                : $"{target.Description} refused the pack ({string.Join("; ", report.Refused.Take(3).Select(r => $"{r.Key}: {r.Value}"))}); pushing with git");
+                : $"{target.Description} refused the pack ({string.Join("; ", report.Refused.Take(3).Select(r => $"{r.Key}: {r.Value}"))}{said}); pushing with git");
+            return pushes;
         }
         catch (GitTransportException e) when (e.Kind is TransportFailureKind.Timeout or TransportFailureKind.Unreachable
             or TransportFailureKind.Server or TransportFailureKind.Protocol)
         {
-            // Whether or not it landed, the leases make git push safe: a ref created meanwhile reads as "already there".
-            log.Verbose($"{target.Description}: sending the pack as it is failed ({e.Message}); pushing with git");
+            log.Verbose($"{target.Description}: sending the pack as it is failed ({e.Message}); pushing with git what the side does not hold");
+            return await ReobserveAsync(target, pushes, outcomes, cancellationToken).ConfigureAwait(false) ?? pushes;
         }
-        return false;
     }
 
     /// <summary>A history bigger than the side accepts goes out in steps first (see <see cref="PushStager"/>).</summary>

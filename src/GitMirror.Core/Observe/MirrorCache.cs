@@ -186,13 +186,13 @@ public sealed class MirrorCache : IDisposable
 
     /// <summary>
     /// The pack this run's first clone brought, while the cache holds no other object and
-    /// <paramref name="tips"/> include everything the clone asked for: the pack is then exactly the
-    /// history of those tips, fit to be sent as it is to a side that holds nothing. Null otherwise (the
-    /// cache holds more than that history: sending it would hand a side objects it was never meant to get).
+    /// <paramref name="pushed"/> include everything the clone asked for: the pack is then exactly the
+    /// history of the pushed ids, fit to be sent as it is to a side that holds nothing. Null otherwise
+    /// (the pack holds more than that history: sending it would hand a side objects it was never meant to get).
     /// </summary>
-    public string? SeedPackReachedBy(IReadOnlySet<string> tips)
+    public string? SeedPackReachedBy(IReadOnlySet<string> pushed)
     {
-        if (_seeded is not var (pack, wanted) || !wanted.IsSubsetOf(tips) || HoldsLooseObjects()) return null;
+        if (_seeded is not var (pack, wanted) || !wanted.IsSubsetOf(pushed) || HoldsLooseObjects()) return null;
         var indexes = PackIndexes().ToList();
         return indexes.Count == 1 && System.IO.Path.ChangeExtension(indexes[0], ".pack") == pack && File.Exists(pack) ? pack : null;
     }
@@ -226,7 +226,7 @@ public sealed class MirrorCache : IDisposable
             var refs = listed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ', 2)).ToList();
             var tips = refs.Select(r => r[0]).ToHashSet(StringComparer.Ordinal);
             // A source whose HEAD is detached: the clone asked for that commit too.
-            if (File.ReadAllText(System.IO.Path.Combine(seed, "HEAD")).Trim() is { Length: 40 or 64 } head && head.All(char.IsAsciiHexDigit)) tips.Add(head);
+            if (File.ReadAllText(System.IO.Path.Combine(seed, "HEAD")).Trim() is var head && ObjectIds.IsObjectId(head)) tips.Add(head);
             var packs = MoveObjectsFrom(seed);
             var updates = string.Concat(refs.Where(r => MirrorRefNames.IsMirrored(r[1])).Select(r => $"update {LocalRefFor(endpoint.Side, r[1])} {r[0]}\n"));
             for (var attempt = 0; ; attempt++)

@@ -25,7 +25,6 @@ public sealed class WebhookReceiver
         "X-Gitlab-Event", "X-Gitlab-Token", "X-Gitlab-Event-UUID", "X-Gitlab-Webhook-UUID", "X-Gitlab-Instance", "Idempotency-Key",
     ];
 
-    private const string ZeroSha = "0000000000000000000000000000000000000000";
 
     private readonly PairDirectory _pairs;
     private readonly byte[] _secret;
@@ -100,7 +99,7 @@ public sealed class WebhookReceiver
         var pair = _pairs.Find(forge, path);
         if (pair is null) return new(WebhookOutcome.Ignored, forge, $"no pair names {forge} repository '{path}'", null, @ref, before, after);
 
-        var deleted = after == ZeroSha || (root.TryGetProperty("deleted", out var d) && d.ValueKind == JsonValueKind.True);
+        var deleted = after == Transport.ObjectIds.Sha1Zero || (root.TryGetProperty("deleted", out var d) && d.ValueKind == JsonValueKind.True);
         if (deleted)
         {
             return new(WebhookOutcome.Ignored, forge, $"a deletion of {@ref} (deletions are not mirrored; the next sync restores the ref)", pair, @ref, before, after);

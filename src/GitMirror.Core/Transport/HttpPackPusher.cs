@@ -12,12 +12,12 @@ namespace GitMirror.Core.Transport;
 public sealed class HttpPackPusher
 {
     private const string Service = "git-receive-pack";
-    private const string ZeroId = "0000000000000000000000000000000000000000";
 
     /// <summary>What the side did with the pack.</summary>
     /// <param name="NotSent">Why nothing was sent (the server lacks a capability, or already holds one of the refs); null when it was.</param>
     /// <param name="Refused">Ref → the server's reason, for every ref it did not create; empty when it created them all.</param>
-    public sealed record Report(string? NotSent, IReadOnlyDictionary<string, string> Refused)
+    /// <param name="ServerMessages">The last lines the server printed (side-band 2, without progress): often the only cause of a refusal.</param>
+    public sealed record Report(string? NotSent, IReadOnlyDictionary<string, string> Refused, IReadOnlyList<string> ServerMessages)
     {
         public bool CreatedAll => NotSent is null && Refused.Count == 0;
     }
@@ -33,78 +33,59 @@ public sealed class HttpPackPusher
     public async Task<Report> PushAsync(string url, GitCredential? credential, TimeSpan timeout, IReadOnlyDictionary<string, string> refs,
         string pack, CancellationToken cancellationToken, string? remoteDescription = null)
     {
+        if (refs.Values.FirstOrDefault(id => !ObjectIds.IsSha1(id)) is { } other) return NotSent($"{other} is not a SHA-1 object id");
         var scope = TransportScope.Detached(credential, timeout, cancellationToken, remoteDescription ?? HttpSmartSubtransport.DescribeUrl(url));
         var baseUrl = url.TrimEnd('/');
         HashSet<string> capabilities;
         using (var advertisement = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/info/refs?service={Service}", Service, body: null))
         {
             baseUrl = HttpRefLister.BaseOf(advertisement.FinalUrl) ?? baseUrl;
-            var (held, offered) = await ReadAdvertisementAsync(advertisement, scope);
+            // receive-pack speaks no protocol v2: a v0 advertisement, the capabilities on its first line.
+            var first = await RefAdvertisement.ReadFirstLineAsync(advertisement, scope.RemoteDescription);
+            var (held, offered) = await RefAdvertisement.ReadV0Async(advertisement, scope.RemoteDescription, first);
             capabilities = offered;
-            if (refs.Keys.FirstOrDefault(held.Contains) is { } existing) return NotSent($"it holds {existing} already");
+            if (refs.Keys.FirstOrDefault(held.ContainsKey) is { } existing) return NotSent($"it holds {existing} already");
         }
-        if (!capabilities.Contains("report-status") || !capabilities.Contains("atomic")) return NotSent("it does not offer atomic pushes with a status report");
-        if (capabilities.FirstOrDefault(c => c.StartsWith("object-format=", StringComparison.Ordinal)) is { } format && format != "object-format=sha1")
+        // ofs-delta: the clone's pack has deltas by offset, which a server that does not offer it cannot read.
+        if (new[] { "report-status", "atomic", "ofs-delta" }.FirstOrDefault(c => !capabilities.Contains(c)) is { } missing)
         {
-            return NotSent($"it speaks {format}");
+            return NotSent($"it does not offer {missing}");
         }
+        var format = capabilities.FirstOrDefault(c => c.StartsWith("object-format=", StringComparison.Ordinal));
+        if (format is not (null or "object-format=sha1")) return NotSent($"it speaks {format}");
 
         var sideBand = capabilities.Contains("side-band-64k");
-        using var answer = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/{Service}", Service, Commands(refs, sideBand), bodyFile: pack);
-        var status = sideBand ? await ReadSideBandAsync(answer, scope) : await ReadStatusAsync(answer, scope);
-        return new Report(null, Refusals(status, refs.Keys, scope.RemoteDescription));
+        using var answer = await GitHttpExchange.SendAsync(scope, $"{baseUrl}/{Service}", Service, Commands(refs, sideBand, format), bodyFile: pack);
+        var messages = new List<string>();
+        var status = sideBand ? await ReadSideBandAsync(answer, scope, messages) : await ReadStatusAsync(answer, scope);
+        return new Report(null, Refusals(status, refs.Keys, scope.RemoteDescription), messages);
     }
 
-    private static Report NotSent(string why) => new(why, new Dictionary<string, string>());
-
-    /// <summary>
-    /// A v0 advertisement (receive-pack speaks no v2): the "# service=" banner, then "&lt;oid&gt; &lt;name&gt;"
-    /// lines until a flush, the first carrying the capabilities after a NUL ("capabilities^{}" when empty).
-    /// </summary>
-    private static async Task<(HashSet<string> Refs, HashSet<string> Capabilities)> ReadAdvertisementAsync(GitHttpExchange advertisement,
-        TransportScope scope)
-    {
-        var refs = new HashSet<string>(StringComparer.Ordinal);
-        var capabilities = new HashSet<string>(StringComparer.Ordinal);
-        var (line, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription);
-        if (line is not null && line.StartsWith("# service=", StringComparison.Ordinal))
-        {
-            while (line is not null) (line, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription);
-            (line, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription);
-        }
-        for (; line is not null; (line, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription))
-        {
-            var nul = line.IndexOf('\0');
-            if (nul >= 0)
-            {
-                capabilities.UnionWith(line[(nul + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
-                line = line[..nul];
-            }
-            var space = line.IndexOf(' ');
-            if (space > 0) refs.Add(line[(space + 1)..]);
-        }
-        return (refs, capabilities);
-    }
+    private static Report NotSent(string why) => new(why, new Dictionary<string, string>(), []);
 
     /// <summary>The request before the pack: one "create" command per ref, the capabilities on the first, a flush.</summary>
-    private static byte[] Commands(IReadOnlyDictionary<string, string> refs, bool sideBand)
+    private static byte[] Commands(IReadOnlyDictionary<string, string> refs, bool sideBand, string? objectFormat)
     {
-        var wanted = "report-status atomic" + (sideBand ? " side-band-64k" : "") + " agent=GitMirror";
+        var wanted = "report-status atomic" + (sideBand ? " side-band-64k" : "") + (objectFormat is null ? "" : " " + objectFormat) + " agent=GitMirror";
         var request = new StringBuilder();
         var first = true;
         foreach (var (name, id) in refs)
         {
-            request.Append(PktLine.Data($"{ZeroId} {id} {name}{(first ? "\0" + wanted : "")}"));
+            request.Append(PktLine.Data($"{ObjectIds.Sha1Zero} {id} {name}{(first ? "\0" + wanted : "")}"));
             first = false;
         }
         return Encoding.UTF8.GetBytes(request.Append(PktLine.Flush).ToString());
     }
 
+    /// <summary>How many of the server's last lines a report keeps.</summary>
+    private const int MessagesKept = 5;
+
     /// <summary>
-    /// The status report inside side-band channel 1; channel 2 is the server's progress (reading it keeps
-    /// the exchange alive while the server indexes the pack), channel 3 a fatal error.
+    /// The status report inside side-band channel 1; channel 2 is what the server prints (its progress,
+    /// which keeps the exchange alive while it indexes the pack, and its errors: the last lines go to
+    /// <paramref name="messages"/>), channel 3 a fatal error.
     /// </summary>
-    private static async Task<List<string>> ReadSideBandAsync(GitHttpExchange answer, TransportScope scope)
+    private static async Task<List<string>> ReadSideBandAsync(GitHttpExchange answer, TransportScope scope, List<string> messages)
     {
         var report = new MemoryStream();
         while (true)
@@ -117,23 +98,35 @@ public sealed class HttpPackPusher
                 case 1:
                     report.Write(payload, 1, payload.Length - 1);
                     break;
-                case 3:
+                case 2:
+                    Keep(messages, Encoding.UTF8.GetString(payload, 1, payload.Length - 1));
+                    break;
+                default:
+                    // Channel 3, or an "ERR" packet outside the channels: the server gave up.
+                    var text = Encoding.UTF8.GetString(payload, payload[0] == 3 ? 1 : 0, payload.Length - (payload[0] == 3 ? 1 : 0)).Trim();
                     throw answer.Fail(new GitTransportException(TransportFailureKind.Protocol,
-                        $"{scope.RemoteDescription}: the server reported an error: {Encoding.UTF8.GetString(payload, 1, payload.Length - 1).Trim()}"));
+                        $"{scope.RemoteDescription}: the server reported an error: {(text.StartsWith("ERR ", StringComparison.Ordinal) ? text[4..] : text)}"));
             }
         }
         return PktLine.Split(report.GetBuffer().AsSpan(0, (int)report.Length))
             ?? throw answer.Fail(new GitTransportException(TransportFailureKind.Protocol, $"{scope.RemoteDescription}: the server's status report is not the git protocol."));
     }
 
+    /// <summary>Keeps the last few lines of the server's output that are not progress ("Resolving deltas:  50% (…)\r").</summary>
+    private static void Keep(List<string> messages, string output)
+    {
+        foreach (var line in output.Split('\n').Select(l => l[(l.LastIndexOf('\r') + 1)..].Trim()))
+        {
+            if (line.Length == 0 || System.Text.RegularExpressions.Regex.IsMatch(line, @"^[A-Za-z ]+:\s+\d+% ")) continue;
+            messages.Add(line);
+            if (messages.Count > MessagesKept) messages.RemoveAt(0);
+        }
+    }
+
     private static async Task<List<string>> ReadStatusAsync(GitHttpExchange answer, TransportScope scope)
     {
         var lines = new List<string>();
-        for (var (line, _) = await PktLine.ReadAsync(answer, scope.RemoteDescription); line is not null;
-             (line, _) = await PktLine.ReadAsync(answer, scope.RemoteDescription))
-        {
-            lines.Add(line);
-        }
+        await PktLine.ReadUntilFlushAsync(answer, scope.RemoteDescription, lines.Add);
         return lines;
     }
 

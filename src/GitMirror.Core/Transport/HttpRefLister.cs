@@ -43,19 +43,16 @@ public sealed class HttpRefLister
             body: null, gitProtocol: "version=2"))
         {
             baseUrl = BaseOf(advertisement.FinalUrl) ?? baseUrl;
-            var (first, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription);
-            if (first is not null && first.StartsWith("# service=", StringComparison.Ordinal))
-            {
-                // Some servers (GitHub) put the v0-style service banner and a flush before the v2 capabilities.
-                await ReadUntilFlushAsync(advertisement, scope, _ => { });
-                (first, _) = await PktLine.ReadAsync(advertisement, scope.RemoteDescription);
-            }
+            var first = await RefAdvertisement.ReadFirstLineAsync(advertisement, scope.RemoteDescription);
             if (first != "version 2")
             {
-                return (await ParseV0AdvertisementAsync(advertisement, scope, first), baseUrl);
+                var (advertised, _) = await RefAdvertisement.ReadV0Async(advertisement, scope.RemoteDescription, first);
+                var mirrored = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (name, id) in advertised) AddIfMirrored(mirrored, name, id);
+                return (mirrored, baseUrl);
             }
             var capabilities = new List<string>();
-            await ReadUntilFlushAsync(advertisement, scope, capabilities.Add);
+            await PktLine.ReadUntilFlushAsync(advertisement, scope.RemoteDescription, capabilities.Add);
             if (!capabilities.Any(c => c == "ls-refs" || c.StartsWith("ls-refs=", StringComparison.Ordinal)))
             {
                 throw advertisement.Fail(new GitTransportException(TransportFailureKind.Protocol,
@@ -76,11 +73,11 @@ public sealed class HttpRefLister
         var refs = new Dictionary<string, string>(StringComparer.Ordinal);
         var plain = true;
         // Each line: "<oid> <name>[ symref-target:…][ peeled:…]"; ref-prefix is only a hint to the server, so filter too.
-        await ReadUntilFlushAsync(listing, scope, line =>
+        await PktLine.ReadUntilFlushAsync(listing, scope.RemoteDescription, line =>
         {
             var parts = line.Split(' ');
             if (parts.Length >= 2) AddIfMirrored(refs, parts[1], parts[0]);
-            plain &= parts.Length >= 2 && IsObjectId(parts[0]) && parts[1].StartsWith("refs/", StringComparison.Ordinal);
+            plain &= parts.Length >= 2 && ObjectIds.IsObjectId(parts[0]) && parts[1].StartsWith("refs/", StringComparison.Ordinal);
         });
         var answeredAt = listing.FinalUrl.EndsWith("/" + Service, StringComparison.Ordinal) ? listing.FinalUrl[..^(Service.Length + 1)] : null;
         return (refs, plain, answeredAt);
@@ -119,8 +116,6 @@ public sealed class HttpRefLister
         }
     }
 
-    private static bool IsObjectId(string text) => text.Length is 40 or 64 && text.All(char.IsAsciiHexDigitLower);
-
     /// <summary>The clone URL of an advertisement's URL (…/repo.git/info/refs?service=…); null when it is not one.</summary>
     internal static string? BaseOf(string advertisementUrl)
     {
@@ -128,45 +123,9 @@ public sealed class HttpRefLister
         return end > 0 ? advertisementUrl[..end] : null;
     }
 
-    /// <summary>
-    /// A v0 advertisement: "&lt;oid&gt; &lt;name&gt;" lines until a flush; the first carries capabilities after
-    /// a NUL, an empty repository advertises "capabilities^{}", and "^{}" lines are peeled tags.
-    /// </summary>
-    private static async Task<IReadOnlyDictionary<string, string>> ParseV0AdvertisementAsync(GitHttpExchange advertisement,
-        TransportScope scope, string? firstLine)
-    {
-        var refs = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Parse(string line)
-        {
-            var nul = line.IndexOf('\0');
-            if (nul >= 0) line = line[..nul];
-            var space = line.IndexOf(' ');
-            if (space > 0) AddIfMirrored(refs, line[(space + 1)..], line[..space]);
-        }
-
-        if (firstLine is null) return refs; // a flush right away: nothing advertised
-        if (firstLine != "version 1") Parse(firstLine);
-        await ReadUntilFlushAsync(advertisement, scope, Parse);
-        return refs;
-    }
-
     private static void AddIfMirrored(Dictionary<string, string> refs, string name, string objectId)
     {
         if (name.EndsWith("^{}", StringComparison.Ordinal)) return;
         if (MirroredPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) refs[name] = objectId;
-    }
-
-    private static async Task ReadUntilFlushAsync(GitHttpExchange exchange, TransportScope scope, Action<string> onLine)
-    {
-        while (true)
-        {
-            var (line, special) = await PktLine.ReadAsync(exchange, scope.RemoteDescription);
-            if (line is null)
-            {
-                if (special == PktLine.DelimiterCode) continue; // separates sections; the list ends at a flush
-                return; // flush, or response-end
-            }
-            onLine(line);
-        }
     }
 }

@@ -74,6 +74,21 @@ internal static class PktLine
         return lines;
     }
 
+    /// <summary>Hands each packet's text to <paramref name="onLine"/> until a flush (or response-end); delimiters separate sections.</summary>
+    public static async Task ReadUntilFlushAsync(GitHttpExchange exchange, string remote, Action<string> onLine)
+    {
+        while (true)
+        {
+            var (line, special) = await ReadAsync(exchange, remote);
+            if (line is null)
+            {
+                if (special == DelimiterCode) continue;
+                return;
+            }
+            onLine(line);
+        }
+    }
+
     private static bool TryParseLength(ReadOnlySpan<byte> header, out int length) =>
         int.TryParse(Encoding.ASCII.GetString(header), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out length);
 }

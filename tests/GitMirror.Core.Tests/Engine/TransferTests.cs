@@ -238,8 +238,12 @@ public sealed class TransferTests : IDisposable
         Assert.NotEqual(0, Git.TryRun(gitlab.BarePath, "cat-file", "-e", feature).Code);
     }
 
-    [Fact]
-    public async Task A_ref_created_on_the_empty_side_before_the_pack_goes_keeps_its_value_and_the_other_refs_still_go()
+    /// <param name="when">GET: after the listing, before the advertisement (seen there: nothing is sent).
+    /// POST: after the advertisement said the side was empty (the server's compare-and-swap refuses the pack whole).</param>
+    [Theory]
+    [InlineData("GET", 0)]
+    [InlineData("POST", 1)]
+    public async Task A_ref_created_on_the_empty_side_before_the_pack_lands_keeps_its_value_and_the_other_refs_still_go(string when, int packsSent)
     {
         var (github, gitlab) = World.AddPair("app");
         var main = github.Commits(2);
@@ -249,7 +253,7 @@ public sealed class TransferTests : IDisposable
         Git.Run(gitlab.BarePath, "update-ref", "-d", "refs/heads/scratch");
         Server.Intercept = context =>
         {
-            if (IsReceivePack(context, "gitlab", "GET") && context.Request.Headers.UserAgent.ToString().Contains("GitMirror"))
+            if (IsReceivePack(context, "gitlab", when) && context.Request.Headers.UserAgent.ToString().Contains("GitMirror"))
             {
                 RepoBuilder.SetRef(gitlab.BarePath, "refs/heads/feature", users);
             }
@@ -265,7 +269,92 @@ public sealed class TransferTests : IDisposable
         Assert.Equal(users, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/feature"]);
         Assert.Equal(main, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
         Assert.Equal(RepoBuilder.Refs(github.BarePath)["refs/tags/v1"], RepoBuilder.Refs(gitlab.BarePath)["refs/tags/v1"]);
-        Assert.Empty(PacksSentAsTheyAre("gitlab")); // seen in the advertisement: not sent at all
+        Assert.Equal(packsSent, PacksSentAsTheyAre("gitlab").Count);
+    }
+
+    [Fact]
+    public async Task The_first_clones_pack_is_offered_only_while_it_is_all_the_cache_holds_and_the_push_covers_all_it_asked_for()
+    {
+        var (github, _) = World.AddPair("app");
+        var main = github.Commits(2);
+        var feature = github.Commit("feature");
+        // The source's HEAD is detached at a commit no branch holds: the clone asks for it too.
+        var detached = github.Commit("loose", from: main);
+        Git.Run(github.BarePath, "update-ref", "--no-deref", "HEAD", detached);
+        Git.Run(github.BarePath, "update-ref", "-d", "refs/heads/loose");
+        var pair = Pair();
+        using var cache = MirrorCache.Open(pair);
+        await cache.FetchAsync(RemoteEndpoint.For(pair, MirrorSide.GitHub), ["refs/heads/main", "refs/heads/feature"], CancellationToken.None, everyRef: true);
+
+        Assert.Null(cache.SeedPackReachedBy(new HashSet<string> { main, feature }));
+        var pack = cache.SeedPackReachedBy(new HashSet<string> { main, feature, detached });
+        Assert.NotNull(pack);
+        Assert.Equal(Assert.Single(Directory.GetFiles(Path.Combine(cache.Path, "objects", "pack"), "*.pack")), pack);
+        Assert.Null(cache.SeedPackReachedBy(new HashSet<string> { main, detached }));
+
+        // Anything else in the cache (a loose object here) and the pack is no longer the whole story.
+        Git.Run(cache.Path, "hash-object", "-w", "--stdin", "-t", "blob");
+        Assert.Null(cache.SeedPackReachedBy(new HashSet<string> { main, feature, detached }));
+    }
+
+    [Fact]
+    public async Task A_side_that_does_not_offer_atomic_pushes_never_gets_the_pack_as_it_is()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(2);
+        Git.Run(gitlab.BarePath, "config", "receive.advertiseAtomic", "false");
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.Equal(main, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.Empty(PacksSentAsTheyAre("gitlab"));
+        Assert.Equal(1, ReceivePackPosts("gitlab"));
+    }
+
+    [Fact]
+    public async Task A_pack_answered_by_a_server_error_goes_again_through_git_push()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        var main = github.Commits(2);
+        Server.Intercept = async context =>
+        {
+            if (!IsReceivePack(context, "gitlab", "POST") || !context.Request.Headers.UserAgent.ToString().Contains("GitMirror")) return false;
+            context.Response.StatusCode = 500;
+            await context.Response.WriteAsync("internal error");
+            return true;
+        };
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.Equal(main, RepoBuilder.Refs(gitlab.BarePath)["refs/heads/main"]);
+        Assert.Equal(500, Assert.Single(PacksSentAsTheyAre("gitlab")).StatusCode);
+        Assert.Equal(2, ReceivePackPosts("gitlab"));
+    }
+
+    [Fact]
+    public async Task A_pack_that_landed_but_whose_answer_was_lost_is_read_back_not_sent_again()
+    {
+        var (github, gitlab) = World.AddPair("app");
+        github.Commits(2);
+        github.Commit("feature");
+        Server.Intercept = context =>
+        {
+            if (!IsReceivePack(context, "gitlab", "POST")) return Task.FromResult(false);
+            // The server takes every ref, then the connection breaks before it can say so.
+            Git.Run(gitlab.BarePath, "fetch", "--quiet", github.BarePath, "refs/heads/*:refs/heads/*");
+            context.Abort();
+            return Task.FromResult(true);
+        };
+
+        var outcome = await Sync(Pair());
+
+        Assert.Equal(MirrorSyncStatus.Synced, outcome.Result.Status);
+        Assert.All(outcome.Result.Updates, u => Assert.Equal((true, "already on GitLab"), (u.Succeeded, u.Message)));
+        Assert.Equal(RepoBuilder.Refs(github.BarePath).Where(r => r.Key.StartsWith("refs/heads/")), RepoBuilder.Refs(gitlab.BarePath));
+        Assert.Single(PacksSentAsTheyAre("gitlab"));
+        Assert.Equal(1, ReceivePackPosts("gitlab")); // git push had nothing left to send
     }
 
     [Fact]
@@ -581,6 +670,8 @@ public sealed class TransferTests : IDisposable
         Server.Intercept = async context =>
         {
             if (!IsReceivePack(context, "gitlab", "POST")) return false;
+            // Which push this is: the clone's pack sent as it is (GitMirror's own HTTP), or git push.
+            Assert.Equal(!gitlabHoldsHistory, context.Request.Headers.UserAgent.ToString().Contains("GitMirror"));
             // Read a little of the pack, then stall: the transfer is under way and stays so.
             await context.Request.Body.ReadAsync(new byte[64 * 1024], context.RequestAborted);
             pushing.Release();
