@@ -153,6 +153,14 @@ public static partial class GitProcess
             process.Start();
             return process;
         }
+        catch (System.ComponentModel.Win32Exception e) when (e.NativeErrorCode == (OperatingSystem.IsWindows() ? 206 : 7))
+        {
+            // E2BIG, or Windows' ERROR_FILENAME_EXCED_RANGE: git is there, the command line is not runnable.
+            process.Dispose();
+            throw new GitTransportException(TransportFailureKind.Protocol,
+                $"cannot run git {arguments.FirstOrDefault()}: its command line is too long for this system " +
+                $"({start.ArgumentList.Sum(a => Encoding.UTF8.GetByteCount(a) + 1):N0} bytes of arguments; {e.Message}).", inner: e);
+        }
         catch (System.ComponentModel.Win32Exception e)
         {
             process.Dispose();
