@@ -109,12 +109,13 @@ public sealed class RefPusher(IMirrorLog log)
     private async Task<IReadOnlyList<PlannedPush>> PushSeedPackAsync(MirrorCache cache, RemoteEndpoint target, IReadOnlyList<PlannedPush> pushes,
         Dictionary<string, RefOutcome> outcomes, CancellationToken cancellationToken)
     {
-        if (!target.IsHttp || pushes.Count > MaxRefsPerPush || pushes.Any(p => p.OldSha is not null || p.NewSha is null)
-            || pushes.DistinctBy(p => p.Ref, StringComparer.Ordinal).Count() != pushes.Count)
+        if (!target.IsHttp || pushes.Count > MaxRefsPerPush) return pushes;
+        var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var push in pushes)
         {
-            return pushes;
+            // Creations only, each ref once.
+            if (push.OldSha is not null || push.NewSha is null || !refs.TryAdd(push.Ref, push.NewSha)) return pushes;
         }
-        var refs = pushes.ToDictionary(p => p.Ref, p => p.NewSha!, StringComparer.Ordinal);
         if (cache.SeedPackReachedBy(refs.Values.ToHashSet(StringComparer.Ordinal)) is not { } pack || new FileInfo(pack).Length > target.MaxPushBytes)
         {
             return pushes;

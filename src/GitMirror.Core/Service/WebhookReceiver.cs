@@ -25,7 +25,6 @@ public sealed class WebhookReceiver
         "X-Gitlab-Event", "X-Gitlab-Token", "X-Gitlab-Event-UUID", "X-Gitlab-Webhook-UUID", "X-Gitlab-Instance", "Idempotency-Key",
     ];
 
-
     private readonly PairDirectory _pairs;
     private readonly byte[] _secret;
     private readonly DeliveryMemory _deliveries;

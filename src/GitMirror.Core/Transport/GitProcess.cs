@@ -114,9 +114,12 @@ public static partial class GitProcess
     private static string WithoutProgress(string stderr)
     {
         if (stderr.Length == 0) return stderr;
-        var lines = stderr.Split('\n').Select(l => l[(l.LastIndexOf('\r') + 1)..]).Where(l => !ProgressLine().IsMatch(l));
+        var lines = stderr.Split('\n').Select(l => l[(l.LastIndexOf('\r') + 1)..]).Where(l => !IsProgressLine(l));
         return string.Join('\n', lines);
     }
+
+    /// <summary>A line of a progress meter, git's or the server's ("remote: Resolving deltas: 100% (2/2), done.").</summary>
+    internal static bool IsProgressLine(string line) => ProgressLine().IsMatch(line);
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^(remote: )?[A-Z][a-z]+( [a-z]+)*: +(\d+% \(\d+/\d+\)|\d+)(,.*)?\s*$")]
     private static partial System.Text.RegularExpressions.Regex ProgressLine();

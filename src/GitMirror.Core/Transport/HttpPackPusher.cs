@@ -117,7 +117,7 @@ public sealed class HttpPackPusher
     {
         foreach (var line in output.Split('\n').Select(l => l[(l.LastIndexOf('\r') + 1)..].Trim()))
         {
-            if (line.Length == 0 || System.Text.RegularExpressions.Regex.IsMatch(line, @"^[A-Za-z ]+:\s+\d+% ")) continue;
+            if (line.Length == 0 || GitProcess.IsProgressLine(line)) continue;
             messages.Add(line);
             if (messages.Count > MessagesKept) messages.RemoveAt(0);
         }
