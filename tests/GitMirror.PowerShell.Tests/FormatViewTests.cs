@@ -1,3 +1,4 @@
+using GitMirror.Testing;
 using Xunit;
 
 namespace GitMirror.PowerShell.Tests;
@@ -97,7 +98,8 @@ public class FormatViewTests
             """;
         var text = Render(Script, config.Path);
 
-        AssertShows(@"myorg/repo1\s+main\s+Branch\s+Diverged\s+012345678 fedcba987\s+2/1", text);
+        AssertShows(@"Pair: myorg/repo1\s+Name\s+Kind", text);
+        AssertShows(@"\nmain\s+Branch\s+Diverged\s+012345678 fedcba987\s+2/1", text);
         Assert.DoesNotContain("0123456789", text);
         AssertFitsWidth(text);
         // The columns an 80-column terminal used to lose: GitLabSha and Ahead.
@@ -134,7 +136,7 @@ public class FormatViewTests
     [InlineData("[GitMirror.MirrorRefUpdate]@{ Ref = 'refs/tags/v1'; Target = 'GitHub'; NewSha = '1' * 40; Succeeded = $true }",
         @"Ref\s+Target\s+OldSha\s+NewSha\s+Succeeded\s+Message", @"refs/tags/v1\s+GitHub\s+111111111\s+True")]
     [InlineData("[GitMirror.MirrorRepairResult]@{ PairName = 'repo2'; Ref = 'refs/heads/main'; Winner = 'GitLab'; Succeeded = $true; OldSha = '2' * 40; BackupRef = 'refs/heads/gitmirror/backup/20250502T101500Z/main' }",
-        @"PairName\s+Ref\s+Winner\s+Succeeded\s+BackupRef", @"repo2\s+refs/heads/main\s+GitLab\s+True\s+gitmirror/backup/20250502T101500Z/main\n")]
+        @"Pair: repo2\s+Ref\s+Winner\s+Succeeded\s+BackupRef", @"refs/heads/main\s+GitLab\s+True\s+gitmirror/backup/20250502T101500Z/main\n")]
     [InlineData("[GitMirror.MirrorBootstrapStep]@{ Step = 'CiFiles'; Side = 'GitLab'; Action = 'Failed'; Detail = 'HTTP 403' }",
         @"Step\s+Side\s+Action\s+Detail", @"CiFiles\s+GitLab\s+Failed\s+HTTP 403")]
     [InlineData("""
@@ -151,5 +153,59 @@ public class FormatViewTests
         AssertShows(headerPattern, text);
         AssertShows(rowPattern, text);
         AssertFitsWidth(text);
+    }
+
+    private const string LongNames = """
+        version: 1
+        repos:
+          - github: platform-team/payments-service-backend
+            gitlab: platform-team/payments-service-backend
+          - github: platform-team/payments-service-frontend
+            gitlab: platform-team/payments-service-frontend
+        """;
+
+    /// <summary>Both pairs' distinguishing ends are in the rendered table.</summary>
+    private static void AssertTellsApart(string text, string backend, string frontend)
+    {
+        Assert.True(text.Contains(backend, StringComparison.Ordinal) && text.Contains(frontend, StringComparison.Ordinal),
+            $"'{backend}' or '{frontend}' not shown in:\n{text}");
+    }
+
+    [Theory]
+    [InlineData(80)]
+    [InlineData(120)]
+    public void Long_pair_names_that_share_a_prefix_stay_apart_in_every_pair_table(int width)
+    {
+        using var dir = new TempDir("gitmirror-format");
+        var configPath = dir.Combine("repos.yaml");
+        File.WriteAllText(configPath, LongNames);
+        using var ps = new PowerShellSession();
+        string At(string script)
+        {
+            var result = ps.Run($"$PSStyle.OutputRendering = 'PlainText'; {script} | Out-String -Width {width}", configPath);
+            Assert.Empty(result.AllErrors);
+            var text = string.Concat(result.Output.Select(o => o.ToString()));
+            AssertFitsWidth(text, width);
+            return text;
+        }
+
+        // Each view keeps the end of the name, where these two differ.
+        AssertTellsApart(At("Get-MirrorPair -Path $args[0]"), "ice-backend", "ice-frontend");
+        AssertTellsApart(At("Get-MirrorPair -Path $args[0] | ForEach-Object { [GitMirror.MirrorSyncResult]@{ Pair = $_; Status = 'Synced' } }"), "ice-backend", "ice-frontend");
+        AssertTellsApart(At("Get-MirrorPair -Path $args[0] | ForEach-Object { [GitMirror.MirrorPairStatus]@{ PairName = $_.Name; Status = 'Synced' } }"), "ice-backend", "ice-frontend");
+        AssertTellsApart(At("Get-MirrorPair -Path $args[0] | ForEach-Object { [GitMirror.MirrorBootstrapResult]@{ Pair = $_ } }"), "ice-backend", "ice-frontend");
+        // Comparisons and repairs name their pair in full above its rows.
+        var compared = At("Get-MirrorPair -Path $args[0] | ForEach-Object { [GitMirror.MirrorRefComparison]@{ Pair = $_; Ref = 'refs/heads/release/2026.12-payments-hotfix'; Status = 'InSync' } }");
+        Assert.Contains("Pair: platform-team/payments-service-backend", compared);
+        Assert.Contains("Pair: platform-team/payments-service-frontend", compared);
+        Assert.Contains("payments-hotfix", compared);
+        // The backup ref, the one thing needed after a repair, is shown whole (wrapped at 80).
+        var repaired = At("[GitMirror.MirrorRepairResult]@{ PairName = 'platform-team/payments-service-backend'; Ref = 'refs/heads/release/2026.12-payments-hotfix'; Winner = 'GitHub'; Succeeded = $true; BackupRef = 'refs/heads/gitmirror/backup/20261207T101500Z/release/2026.12-payments-hotfix' }");
+        Assert.Contains("Pair: platform-team/payments-service-backend", repaired);
+        var lines = repaired.Split('\n').Select(l => l.TrimEnd('\r', ' ')).ToList();
+        var header = lines.FindIndex(l => l.EndsWith("BackupRef", StringComparison.Ordinal));
+        var column = lines[header].IndexOf("BackupRef", StringComparison.Ordinal);
+        var backup = string.Concat(lines.Skip(header + 2).TakeWhile(l => l.Length > 0).Select(l => l.Length > column ? l[column..] : ""));
+        Assert.Equal("gitmirror/backup/20261207T101500Z/release/2026.12-payments-hotfix", backup);
     }
 }
