@@ -11,6 +11,9 @@ internal abstract record CommandLine
 
     public sealed record Help : CommandLine;
 
+    /// <summary><c>--version</c> or <c>-Version</c>.</summary>
+    public sealed record Version : CommandLine;
+
     /// <summary><c>serve [parameters…]</c>: the mirror service (Serve/ServeCommand).</summary>
     public sealed record Serve(IReadOnlyList<string> Arguments) : CommandLine;
 
@@ -24,6 +27,10 @@ internal abstract record CommandLine
         if (first is "--help" or "-?" or "-h" or "/?" || first.Equals("-Help", StringComparison.OrdinalIgnoreCase))
         {
             return new Help();
+        }
+        if (args.Count == 1 && (first is "--version" || first.Equals("-Version", StringComparison.OrdinalIgnoreCase)))
+        {
+            return new Version();
         }
         if (first.Equals("serve", StringComparison.OrdinalIgnoreCase))
         {
@@ -47,6 +54,7 @@ internal abstract record CommandLine
           gitmirror -File <script.ps1> [args…]  run a script with arguments
           gitmirror serve [-Path <repos.yaml>] …  the webhook-driven mirror service (gitmirror serve -?)
           gitmirror --help                      show this text
+          gitmirror --version                   show the version
 
         The words are joined by spaces into one command line: quote as you would in PowerShell.
           gitmirror Sync-MirrorPair -All -Path repos.yaml

@@ -10,6 +10,9 @@ switch (commandLine)
     case CommandLine.Help:
         Console.Out.WriteLine(CommandLine.Usage);
         return ExitCodes.Success;
+    case CommandLine.Version:
+        Console.Out.WriteLine("gitmirror " + HostVersion.Text);
+        return ExitCodes.Success;
     case CommandLine.Serve { Arguments: [var only] } when only is "-?" or "--help" or "-h" || only.Equals("-Help", StringComparison.OrdinalIgnoreCase):
         Console.Out.WriteLine(GitMirror.Host.Serve.ServeOptions.Usage);
         return ExitCodes.Success;

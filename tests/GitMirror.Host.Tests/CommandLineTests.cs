@@ -154,4 +154,57 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("gitmirror -File <script.ps1>", result.Stdout);
     }
+
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("-Version")]
+    public void Version_prints_the_version_on_stdout(string argument)
+    {
+        var result = GitMirrorHost.Run(_world.Root, argument);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"^gitmirror \d+\.\d+\.\d+\S*\s*$", result.Stdout);
+    }
+
+    /// <summary>A typo in a cron line must not sync nothing and report success.</summary>
+    [Theory]
+    [InlineData("Sync-MirrorPair -Name 'nosuch*' -Path {0}", "Sync-MirrorPair: No pair of ")]
+    [InlineData("Sync-MirrorPair -Name nosuch -Path {0}", "Sync-MirrorPair: No pair named 'nosuch'")]
+    public void A_pair_name_or_pattern_that_matches_nothing_exits_3(string commandLine, string error)
+    {
+        var (github, gitlab) = WorldStates.Arrange(_world, WorldState.Syncable);
+        var gitlabBefore = RepoBuilder.Refs(gitlab);
+
+        var result = GitMirrorHost.Run(_world.Root, string.Format(System.Globalization.CultureInfo.InvariantCulture, commandLine, GitMirrorHost.Quote(_world.ConfigPath)));
+
+        Assert.True(result.ExitCode == 3, result.ToString());
+        Assert.StartsWith(error, result.Stderr);
+        Assert.Equal(gitlabBefore, RepoBuilder.Refs(gitlab));
+        Assert.NotEqual(RepoBuilder.Refs(github), RepoBuilder.Refs(gitlab));
+    }
+
+    [Fact]
+    public void Sync_without_All_or_Name_says_what_to_give_instead_of_prompting()
+    {
+        var (github, gitlab) = WorldStates.Arrange(_world, WorldState.Syncable);
+
+        var result = GitMirrorHost.Run(_world.Root, "Sync-MirrorPair", "-Path", GitMirrorHost.Quote(_world.ConfigPath));
+
+        Assert.True(result.ExitCode == 3, result.ToString());
+        Assert.DoesNotContain("Name[0]", result.Stdout + result.Stderr);
+        Assert.Contains("-All for every pair", result.Stderr);
+        Assert.Equal("", result.Stdout);
+        Assert.NotEqual(RepoBuilder.Refs(github), RepoBuilder.Refs(gitlab));
+    }
+
+    [Fact]
+    public void Compare_with_a_ref_that_matches_nothing_is_an_error()
+    {
+        WorldStates.Arrange(_world, WorldState.Syncable);
+
+        var result = GitMirrorHost.Run(_world.Root, "Compare-MirrorRef", "-Ref", "nosuchref", "-Path", GitMirrorHost.Quote(_world.ConfigPath));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("matches -Ref 'nosuchref'", result.Stderr);
+    }
 }

@@ -30,6 +30,8 @@ public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
         var pairs = ResolvePairs(Name);
         var engine = new MirrorEngine(Log);
         var patterns = Ref?.Select(r => WildcardPattern.Get(r, WildcardOptions.IgnoreCase)).ToArray();
+        var matched = new bool[patterns?.Length ?? 0]; // set on the pipeline thread only
+        var compared = 0;
 
         ForEachPair(pairs, "Comparing mirror pairs", async (pair, token) =>
         {
@@ -39,12 +41,32 @@ public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
                 var selected = plan.Comparisons
                     .Where(c => patterns is null || patterns.Any(p => p.IsMatch(c.Ref) || p.IsMatch(c.Name)))
                     .ToList();
-                return () => WriteObject(selected, enumerateCollection: true);
+                return () =>
+                {
+                    compared++;
+                    for (var i = 0; i < matched.Length; i++)
+                    {
+                        matched[i] |= selected.Any(c => patterns![i].IsMatch(c.Ref) || patterns[i].IsMatch(c.Name));
+                    }
+                    WriteObject(selected, enumerateCollection: true);
+                };
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {
                 return () => WriteError(MirrorErrors.PairUnavailable(e, pair));
             }
         });
+
+        // A -Ref that matches nothing in any pair that could be compared is a typo, not "in sync".
+        if (compared == 0) return;
+        for (var i = 0; i < matched.Length; i++)
+        {
+            if (matched[i]) continue;
+            var message = $"No branch or tag of {(pairs.Count == 1 ? $"pair '{pairs[0].Name}'" : $"the {compared} pairs compared")} matches -Ref '{Ref![i]}'.";
+            WriteError(new ErrorRecord(new ItemNotFoundException(message), "MirrorRefNotFound", ErrorCategory.ObjectNotFound, Ref[i])
+            {
+                ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Give a short (main, v1.0) or full (refs/heads/main) name; Compare-MirrorRef without -Ref lists every mirrored ref." },
+            });
+        }
     }
 }

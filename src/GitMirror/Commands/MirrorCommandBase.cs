@@ -94,12 +94,13 @@ public abstract class MirrorCommandBase : PSCmdlet
     {
     }
 
-    /// <summary>True once a plain pair name matched nothing (a MirrorPairNotFound error was written).</summary>
+    /// <summary>True once a pair name or pattern matched nothing (a MirrorPairNotFound error was written).</summary>
     protected bool PairNotFound { get; private set; }
 
     /// <summary>
-    /// The pairs whose names match any of <paramref name="names"/> (wildcards allowed). A plain name
-    /// that matches nothing is a non-terminating MirrorPairNotFound error.
+    /// The pairs whose names match any of <paramref name="names"/> (wildcards allowed). A name or
+    /// pattern that matches nothing is a non-terminating MirrorPairNotFound error: a typo in a
+    /// scheduled run must not sync nothing and report success.
     /// </summary>
     protected IReadOnlyList<MirrorPair> SelectPairs(MirrorConfig config, string[]? names)
     {
@@ -109,7 +110,7 @@ public abstract class MirrorCommandBase : PSCmdlet
         {
             var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
             var matches = config.Pairs.Where(p => pattern.IsMatch(p.Name)).ToList();
-            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) WritePairNotFound(config, name);
+            if (matches.Count == 0) WritePairNotFound(config, name);
             selected.AddRange(matches.Where(m => !selected.Contains(m)));
         }
         return selected;
@@ -126,9 +127,13 @@ public abstract class MirrorCommandBase : PSCmdlet
     private void WritePairNotFound(MirrorConfig config, string name)
     {
         PairNotFound = true;
-        WriteError(new ErrorRecord(
-            new ItemNotFoundException($"No pair named '{name}' in {config.ConfigPath}."),
-            "MirrorPairNotFound", ErrorCategory.ObjectNotFound, name));
+        var message = WildcardPattern.ContainsWildcardCharacters(name)
+            ? $"No pair of {config.ConfigPath} matches '{name}'."
+            : $"No pair named '{name}' in {config.ConfigPath}.";
+        WriteError(new ErrorRecord(new ItemNotFoundException(message), "MirrorPairNotFound", ErrorCategory.ObjectNotFound, name)
+        {
+            ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Get-MirrorPair lists the pair names of the configuration." },
+        });
     }
 
     /// <summary>

@@ -11,7 +11,9 @@ public abstract class SelectedPairsCommandBase : MirrorPairCommandBase
     protected const string AllSet = "All";
 
     /// <summary>Pair names; wildcards allowed. Never bound from the pipeline.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
+    // Not mandatory: PowerShell would prompt for "Name[0]", which a scheduled run cannot answer;
+    // SelectedPairs says what to give instead.
+    [Parameter(Position = 0, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(PairNameCompleter))]
@@ -21,6 +23,19 @@ public abstract class SelectedPairsCommandBase : MirrorPairCommandBase
     [Parameter(Mandatory = true, ParameterSetName = AllSet)]
     public SwitchParameter All { get; set; }
 
-    /// <summary>The pairs chosen by -Pair, -Name or -All.</summary>
-    protected IReadOnlyList<MirrorPair> SelectedPairs() => ResolvePairs(ParameterSetName == AllSet ? null : Name);
+    /// <summary>The pairs chosen by -Pair, -Name or -All; without any of them, a terminating MirrorPairSelectionMissing error.</summary>
+    protected IReadOnlyList<MirrorPair> SelectedPairs()
+    {
+        if (ParameterSetName == NameSet && Name is null)
+        {
+            OnConfigInvalid();
+            var verb = MyInvocation.MyCommand.Name;
+            var message = $"{verb} changes both forges, so it needs to be told which pairs: -All for every pair of the configuration, -Name <pair> (wildcards allowed), or pairs piped from Get-MirrorPair.";
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(message, nameof(Name)), "MirrorPairSelectionMissing", ErrorCategory.InvalidArgument, null)
+            {
+                ErrorDetails = new ErrorDetails(message) { RecommendedAction = $"{verb} -All, or {verb} -Name 'owner/repo'." },
+            });
+        }
+        return ResolvePairs(ParameterSetName == AllSet ? null : Name);
+    }
 }

@@ -40,8 +40,8 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
     protected override void EndProcessing()
     {
         var shard = ParseShard();
-        var config = ParameterSetName == PairSet ? null : LoadConfig();
         var selected = SelectedPairs();
+        var config = ParameterSetName == PairSet ? null : LoadConfig();
         if (shard is not null)
         {
             selected = shard.Select(selected).ToList();
