@@ -44,5 +44,11 @@ public sealed class MirrorSyncResult
     /// <summary>When the run of this pair started (UTC).</summary>
     public DateTimeOffset StartTime { get; init; }
 
-    public override string ToString() => $"{PairName} {Status}";
+    /// <summary>
+    /// A -WhatIf preview: Status is what the run would end in and Updates are the pushes it would
+    /// make (not Succeeded: nothing was pushed).
+    /// </summary>
+    public bool WhatIf { get; init; }
+
+    public override string ToString() => $"{PairName} {Status}{(WhatIf ? " (what if)" : "")}";
 }

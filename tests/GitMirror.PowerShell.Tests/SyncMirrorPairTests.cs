@@ -236,16 +236,32 @@ public sealed class SyncMirrorPairTests : IDisposable
     }
 
     [Fact]
-    public void WhatIf_lists_nothing_as_done_and_changes_nothing()
+    public void WhatIf_previews_the_run_as_filterable_results_and_changes_nothing()
     {
         var (github, gitlab) = _world.AddPair("app");
         github.Commits(2);
+        _world.AddPair("quiet");
 
         var result = Sync("-All -WhatIf");
 
         Assert.Empty(result.AllErrors);
-        Assert.Empty(result.Output);
+        var byName = result.Output.ToDictionary(o => Prop(o, "PairName"));
+        Assert.Equal(["app", "quiet"], byName.Keys.Order());
+        var app = byName["app"];
+        Assert.Equal("Synced", Prop(app, "Status"));
+        Assert.Equal("True", Prop(app, "WhatIf"));
+        var updates = ((System.Collections.IEnumerable)app.Properties["Updates"].Value).Cast<object>().Select(PSObject.AsPSObject).ToList();
+        var update = Assert.Single(updates);
+        Assert.Equal("refs/heads/main", Prop(update, "Ref"));
+        Assert.Equal("GitLab", Prop(update, "Target"));
+        Assert.Equal("False", Prop(update, "Succeeded"));
+        Assert.Equal("UpToDate", Prop(byName["quiet"], "Status"));
         Assert.Empty(RepoBuilder.Refs(gitlab.BarePath));
+        Assert.Equal(0, ExitCode);
+
+        // A preview filters like a run.
+        var wouldPush = _ps.Run("Sync-MirrorPair -All -WhatIf -Path $args[0] | Where-Object { $_.Updates.Count -gt 0 }", _world.ConfigPath);
+        Assert.Equal(["app"], wouldPush.Output.Select(o => Prop(o, "PairName")));
     }
 
     [Fact]

@@ -207,7 +207,7 @@ public sealed class SyncRun
     /// </summary>
     private SyncOutcome Record(SyncOutcome outcome)
     {
-        if (_options.DryRun) return outcome;
+        if (_options.DryRun) return Preview(outcome);
         try
         {
             // Pushes declined at a -Confirm prompt: a person's partial run leaves the recorded status
@@ -246,6 +246,44 @@ public sealed class SyncRun
             }
             return failed;
         }
+    }
+
+    /// <summary>
+    /// Under -WhatIf every push was declined: the result a real run would give, with the pushes it
+    /// would make as updates that did not succeed, so a preview can be filtered like a run.
+    /// </summary>
+    private static SyncOutcome Preview(SyncOutcome outcome)
+    {
+        var result = outcome.Result;
+        var wouldPush = outcome.Declined.Count > 0 && result.Status == MirrorSyncStatus.Skipped;
+        return new SyncOutcome
+        {
+            Result = new MirrorSyncResult
+            {
+                Pair = result.Pair,
+                Status = wouldPush ? MirrorSyncStatus.Synced : result.Status,
+                Updates = wouldPush
+                    ? [.. outcome.Declined.Select(push => new MirrorRefUpdate
+                    {
+                        Ref = push.Ref,
+                        Target = push.Target,
+                        OldSha = push.OldSha,
+                        NewSha = push.NewSha,
+                        Message = "what if: would push",
+                    })]
+                    : result.Updates,
+                DivergedRefs = result.DivergedRefs,
+                Error = wouldPush ? null : result.Error,
+                Duration = result.Duration,
+                StartTime = result.StartTime,
+                WhatIf = true,
+            },
+            Plan = outcome.Plan,
+            Failure = outcome.Failure,
+            CircuitOpen = outcome.CircuitOpen,
+            ErrorAlreadyReported = outcome.ErrorAlreadyReported,
+            Warning = outcome.Warning,
+        };
     }
 
     private StatusStore Store(string cachePath) => _stores.GetOrAdd(cachePath, path => new StatusStore(path, _log, _redactor));

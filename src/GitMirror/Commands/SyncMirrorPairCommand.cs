@@ -71,7 +71,7 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
                 var outcome = await run.SyncAsync(pair, push => ShouldProcessFromWorker(
                     $"{push.Target} ({pair.PathOf(push.Target)})",
                     $"Push {push.Ref} {(push.OldSha is null ? "(new)" : Core.Plan.PlannedPush.Short(push.OldSha))} -> {Core.Plan.PlannedPush.Short(push.NewSha!)}"), token).ConfigureAwait(false);
-                if (!(IsWhatIf && outcome.Declined.Count > 0)) results.Add(outcome.Result);
+                results.Add(outcome.Result);
                 return () => Report(outcome);
             });
         }
@@ -129,8 +129,7 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
         }
         if (outcome.Warning is not null) WriteWarning(outcome.Warning);
 
-        // Under -WhatIf the What-if lines are the output: nothing happened, so no result.
-        if (IsWhatIf && outcome.Declined.Count > 0) return;
+        // Under -WhatIf too: the preview (WhatIf set, the pushes it would make) can be filtered.
         WriteObject(result);
     }
 
