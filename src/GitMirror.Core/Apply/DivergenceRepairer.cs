@@ -184,7 +184,8 @@ public sealed class DivergenceRepairer(IMirrorLog log, TimeProvider? time = null
         var plan = $"remove {string.Join(", ", remove.Select(r => $"{r.Comparison.Ref} {PlannedPush.Short(r.Sha, "(absent)")} (kept at {r.Backup})"))} on {loser}" +
             (create.Count == 0 ? "" : $", then create {string.Join(", ", create.Select(c => c.Ref))} there from {winner}");
         var step = new RepairStep(current, winner, current.ShaOf(loser), current.ShaOf(winner),
-            remove.FirstOrDefault(r => r.Comparison.Ref == current.Ref).Backup) { Conflict = plan };
+            remove.FirstOrDefault(r => r.Comparison.Ref == current.Ref).Backup)
+        { Conflict = plan };
         if (!approve(step)) return new RepairOutcome(request, current, null, null);
 
         log.Verbose($"[{pair.Name}] Conflict of {current.Ref}: {plan}");

@@ -79,8 +79,7 @@ public static partial class ConfigLoader
         }
         catch (YamlException e)
         {
-            var message = e.InnerException is { } inner && e.Message.StartsWith("(Line", StringComparison.Ordinal) ? inner.Message : e.Message;
-            throw new MirrorConfigException(fullPath, (int)e.Start.Line, (int)e.Start.Column, null, $"invalid YAML: {StripMark(message)}", e);
+            throw YamlSyntaxError.Explain(e, text, fullPath);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
         {
@@ -208,11 +207,6 @@ public static partial class ConfigLoader
 
     /// <summary>Clone URL of a side: &lt;url&gt;/&lt;path&gt;.git.</summary>
     public static string CloneUrl(string baseUrl, string path) => baseUrl.TrimEnd('/', '\\') + "/" + path + ".git";
-
-    private static string StripMark(string message) => MarkPattern().Replace(message, "").Trim();
-
-    [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\):\s*")]
-    private static partial Regex MarkPattern();
 
     // owner/name: GitHub allows letters, digits, '-', '_' and '.' in both.
     [GeneratedRegex(@"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]

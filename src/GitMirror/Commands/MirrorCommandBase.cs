@@ -47,7 +47,9 @@ public abstract class MirrorCommandBase : PSCmdlet
             {
                 ErrorDetails = new ErrorDetails(e.Message)
                 {
-                    RecommendedAction = "Fix the file at the line and column named, then run the command again.",
+                    RecommendedAction = e.Line > 0 ? "Fix the file at the line and column named, then run the command again."
+                        : !File.Exists(fullPath) ? $"Give -Path, set ${ConfigLoader.EnvironmentVariable}, or create {ConfigLoader.DefaultFileName} in the current directory."
+                        : "Fix the file as the message says, then run the command again.",
                 },
             });
             throw; // not reached: ThrowTerminatingError always throws

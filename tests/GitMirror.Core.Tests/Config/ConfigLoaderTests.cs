@@ -92,6 +92,20 @@ public class ConfigLoaderTests
         Assert.DoesNotContain("secret", e.Message);
     }
 
+    [Theory]
+    [InlineData("version: 1\nrepos:\n\t- github: a/b\n    gitlab: a/b\n", 3, 1, "a tab indents this line")]
+    [InlineData("version: 1\nrepos:\n  - github: a/b\n    gitlab: a/b\n    name: \"unterminated\n  - github: c/d\n    gitlab: c/d\n", 5, 11, "quoted with \" here is not closed")]
+    [InlineData("version: 1\nrepos:\n  - github: 'a/b\n    gitlab: c/d\n  - github: e/f\n    gitlab: g/h\n", 3, 13, "quoted with ' here is not closed")]
+    [InlineData("version: 1\ngithub:\n  url: x\n   api: y\nrepos:\n  - github: a/b\n    gitlab: a/b\n", 4, 0, "check this line's indentation")]
+    public void Yaml_syntax_errors_point_at_the_cause_in_plain_words(string yaml, int line, int column, string problem)
+    {
+        var e = Assert.Throws<MirrorConfigException>(() => ConfigLoader.Parse(yaml, File));
+        Assert.Equal(line, e.Line);
+        if (column > 0) Assert.Equal(column, e.Column);
+        Assert.Contains(problem, e.Message);
+        Assert.DoesNotContain("While scanning", e.Message);
+    }
+
     [Fact]
     public void The_push_size_limit_defaults_to_githubs_2_gb_and_is_set_per_forge()
     {

@@ -13,6 +13,7 @@ namespace GitMirror.Core.Tests.Security;
 /// Issue 12, items 4 and 11: a cache someone else can write to is refused, no link inside it is
 /// followed, its git config is GitMirror's alone, and tokens go only to the configured origin.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // Unix modes and owners; Windows' ACLs are another test
 public sealed class CacheTrustTests : IDisposable
 {
     private const UnixFileMode Mode700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
