@@ -207,4 +207,27 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("matches -Ref 'nosuchref'", result.Stderr);
     }
+
+    /// <summary>Nothing listens at the configured address: failed at once, naming the setting, no retries.</summary>
+    [Fact]
+    public void A_url_nothing_answers_fails_at_once_and_names_the_setting()
+    {
+        WorldStates.Arrange(_world, WorldState.Syncable);
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        _world.GitHubUrl = $"http://127.0.0.1:{port}/forge";
+        // A variable of this test's own, inherited by the host: a token is needed before any request.
+        _world.GitHubTokenEnv = "GITMIRROR_TEST_TOKEN_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(_world.GitHubTokenEnv, "test-token");
+        _world.WriteConfig();
+
+        var result = GitMirrorHost.Run(_world.Root, "Sync-MirrorPair", "-All", "-Path", GitMirrorHost.Quote(_world.ConfigPath));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.True(result.Stderr.Contains("nothing accepts connections there", StringComparison.Ordinal), result.ToString());
+        Assert.Contains("check 'github.url'", result.Stderr);
+        Assert.DoesNotContain("Retrying", result.Stderr + result.Stdout);
+    }
 }

@@ -77,7 +77,7 @@ public sealed class ForgeApiException : Exception
         TransportFailureKind.NotFound => ForgeFailureKind.NotFound,
         TransportFailureKind.RateLimited => ForgeFailureKind.RateLimited,
         TransportFailureKind.Timeout => ForgeFailureKind.Timeout,
-        TransportFailureKind.Unreachable => ForgeFailureKind.Unreachable,
+        TransportFailureKind.Unreachable or TransportFailureKind.BadAddress => ForgeFailureKind.Unreachable,
         TransportFailureKind.Server => ForgeFailureKind.Server,
         TransportFailureKind.Moved => ForgeFailureKind.RedirectRefused,
         _ => ForgeFailureKind.Invalid,

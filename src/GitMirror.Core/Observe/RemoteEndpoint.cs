@@ -215,7 +215,9 @@ public sealed class RemoteEndpoint
             _ when Mentions(text, "Operation too slow", "timed out", "Timeout was reached") => (TransportFailureKind.Timeout,
                 $"no progress from the server within {Timeout.TotalSeconds:0.#} s"),
             _ when Mentions(text, "not found", "does not appear to be a git repository", "does not exist") => (TransportFailureKind.NotFound, "repository not found"),
-            _ when Mentions(text, "Could not resolve", "Failed to connect", "Connection refused", "Connection reset", "early EOF",
+            _ when Mentions(text, "Could not resolve host") => (TransportFailureKind.BadAddress, "the host name does not resolve"),
+            _ when Mentions(text, "Connection refused") => (TransportFailureKind.BadAddress, "nothing accepts connections there"),
+            _ when Mentions(text, "Failed to connect", "Connection reset", "early EOF",
                 "hung up unexpectedly", "unexpected disconnect", "RPC failed", "Empty reply", "transfer closed", "Recv failure", "Send failure")
                 => (TransportFailureKind.Unreachable, "cannot reach the repository"),
             _ => ((TransportFailureKind?)null, ""),
@@ -251,11 +253,17 @@ public sealed class RemoteEndpoint
         return true;
     }, cancellationToken);
 
-    /// <summary>Adds which variable holds a refused token (the first thing an operator checks) and the host.</summary>
+    /// <summary>
+    /// Adds what an operator checks first: which variable holds a refused token, or which setting
+    /// holds an address that does not answer; and the host.
+    /// </summary>
     private GitTransportException Explain(GitTransportException e)
     {
+        var setting = $"{(Side == MirrorSide.GitHub ? "github" : "gitlab")}.url";
         var explained = e.Kind is TransportFailureKind.Authentication or TransportFailureKind.Permission && !e.Message.Contains(TokenEnv, StringComparison.Ordinal)
             ? new GitTransportException(e.Kind, $"{e.Message} (the token comes from the environment variable {TokenEnv})", e.StatusCode, e.RetryAfter, e)
+            : e.Kind is TransportFailureKind.BadAddress && !e.Message.Contains(setting, StringComparison.Ordinal)
+            ? new GitTransportException(e.Kind, $"{e.Message.TrimEnd('.')}: check '{setting}' in the configuration file ({HostOnly(Url)})", e.StatusCode, e.RetryAfter, e)
             : e;
         explained.Data[HostKey] = Unattended.AuthCircuitBreaker.HostOf(Url);
         return explained;
@@ -274,6 +282,10 @@ public sealed class RemoteEndpoint
             : (TransportFailureKind.Protocol, "git error");
         return Explain(new GitTransportException(kind, $"{Description}: {what}: {message}", inner: e));
     }
+
+    /// <summary>scheme://host[:port] of a URL: enough to spot a typo, never a path or credentials.</summary>
+    private static string HostOnly(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority).Replace(uri.UserInfo + "@", "", StringComparison.Ordinal) : "";
 
     private static bool Mentions(string message, params string[] words) =>
         words.Any(w => message.Contains(w, StringComparison.OrdinalIgnoreCase));

@@ -220,6 +220,8 @@ internal sealed class GitHttpExchange : IDisposable
                 new GitTransportException(TransportFailureKind.Protocol, $"{remote}: the server's answer is not valid HTTP ({exception.Message}).", inner: exception),
             HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } =>
                 new GitTransportException(TransportFailureKind.Unreachable, $"{remote}: TLS connection failed ({exception.Message}).", inner: exception),
+            HttpRequestException or IOException when Unattended.TransportFailures.BadAddress(exception) is { } reason =>
+                new GitTransportException(TransportFailureKind.BadAddress, $"{remote}: {reason}.", inner: exception),
             HttpRequestException or IOException =>
                 new GitTransportException(TransportFailureKind.Unreachable, $"{remote}: cannot reach the server ({exception.Message}).", inner: exception),
             _ => null,

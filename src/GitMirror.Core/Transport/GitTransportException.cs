@@ -11,8 +11,13 @@ public enum TransportFailureKind
     NotFound,
     /// <summary>No answer within the timeout.</summary>
     Timeout,
-    /// <summary>DNS failure, connection refused or reset.</summary>
+    /// <summary>A connection that failed on the way (reset, TLS, a network down): worth another try.</summary>
     Unreachable,
+    /// <summary>
+    /// The host name does not resolve, or nothing listens at the address: the configured URL is
+    /// wrong (or the server is down for longer than a retry waits). Never retried.
+    /// </summary>
+    BadAddress,
     /// <summary>429, or 403 with rate-limit headers; RetryAfter says when to come back.</summary>
     RateLimited,
     /// <summary>HTTP 5xx.</summary>

@@ -109,15 +109,36 @@ public static class TransportFailures
             case HttpRequestException http when http.StatusCode is { } status:
                 var (kind, reason) = Classify((int)status);
                 return new GitTransportException(kind, $"{what}: {reason}.", (int)status, inner: error);
+            case HttpRequestException http when BadAddress(http) is { } unreachable:
+                return new GitTransportException(TransportFailureKind.BadAddress, $"{what}: {unreachable}.", inner: error);
             case HttpRequestException http:
                 return new GitTransportException(IsPermanent(http.HttpRequestError) ? TransportFailureKind.Protocol : TransportFailureKind.Unreachable,
                     $"{what}: {http.Message}", inner: error);
+            case SocketException or IOException when BadAddress(error) is { } refused:
+                return new GitTransportException(TransportFailureKind.BadAddress, $"{what}: {refused}.", inner: error);
             case HttpIOException or SocketException:
             case IOException when HasInner<SocketException>(error):
                 return new GitTransportException(TransportFailureKind.Unreachable, $"{what}: {error.Message}", inner: error);
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// Why a connection could not even start, when retrying cannot help: the host name does not
+    /// resolve, or the address refuses connections. Null for any other failure.
+    /// </summary>
+    public static string? BadAddress(Exception error)
+    {
+        var socket = error as SocketException ?? Inner<SocketException>(error);
+        if (error is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError }
+            || socket?.SocketErrorCode is SocketError.HostNotFound or SocketError.NoData)
+        {
+            return $"the host name does not resolve ({socket?.Message ?? error.Message})";
+        }
+        return socket?.SocketErrorCode == SocketError.ConnectionRefused
+            ? $"nothing accepts connections there ({socket.Message})"
+            : null;
     }
 
     private static readonly (string Remaining, string Reset)[] RateLimitHeaders =
@@ -136,12 +157,14 @@ public static class TransportFailures
         or HttpRequestError.InvalidResponse or HttpRequestError.UserAuthenticationError
         or HttpRequestError.ConfigurationLimitExceeded or HttpRequestError.VersionNegotiationError;
 
-    private static bool HasInner<T>(Exception error) where T : Exception
+    private static bool HasInner<T>(Exception error) where T : Exception => Inner<T>(error) is not null;
+
+    private static T? Inner<T>(Exception error) where T : Exception
     {
         for (var inner = error.InnerException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is T) return true;
+            if (inner is T found) return found;
         }
-        return false;
+        return null;
     }
 }

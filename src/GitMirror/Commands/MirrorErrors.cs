@@ -92,7 +92,7 @@ internal static class MirrorErrors
         TransportFailureKind.NotFound => ("MirrorRepositoryNotFound", ErrorCategory.ObjectNotFound),
         TransportFailureKind.RateLimited => ("MirrorRateLimited", ErrorCategory.LimitsExceeded),
         TransportFailureKind.Timeout => ("MirrorRemoteTimeout", ErrorCategory.OperationTimeout),
-        TransportFailureKind.Unreachable => ("MirrorRemoteUnreachable", ErrorCategory.ConnectionError),
+        TransportFailureKind.Unreachable or TransportFailureKind.BadAddress => ("MirrorRemoteUnreachable", ErrorCategory.ConnectionError),
         TransportFailureKind.Moved => ("MirrorRepositoryMoved", ErrorCategory.InvalidData),
         _ => ("MirrorRemoteError", ErrorCategory.ProtocolError),
     };

@@ -31,6 +31,30 @@ public class HttpFailureClassificationTests
         Assert.Contains(reason, actualReason);
     }
 
+    /// <summary>A name that does not resolve or a refused connection is a wrong address: retrying cannot help.</summary>
+    [Fact]
+    public void An_address_that_cannot_answer_is_not_retried_but_a_reset_is()
+    {
+        var unresolved = TransportFailures.FromException(
+            new HttpRequestException(HttpRequestError.NameResolutionError, "Name or service not known (nosuch.invalid:443)",
+                new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound)), "GitHub org/app", default)!;
+        Assert.Equal(TransportFailureKind.BadAddress, unresolved.Kind);
+        Assert.False(unresolved.IsTransient);
+        Assert.Contains("the host name does not resolve", unresolved.Message);
+
+        var refused = TransportFailures.FromException(
+            new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:9)",
+                new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)), "GitHub org/app", default)!;
+        Assert.Equal(TransportFailureKind.BadAddress, refused.Kind);
+        Assert.False(refused.IsTransient);
+
+        var reset = TransportFailures.FromException(
+            new HttpRequestException(HttpRequestError.ConnectionError, "Connection reset by peer",
+                new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset)), "GitHub org/app", default)!;
+        Assert.Equal(TransportFailureKind.Unreachable, reset.Kind);
+        Assert.True(reset.IsTransient);
+    }
+
     [Fact]
     public void A_401_without_a_token_asks_for_one_and_a_rate_limit_names_the_wait()
     {
