@@ -17,6 +17,11 @@
 .PARAMETER KeepFiles
     Keep the temporary folder (repositories, repos.yaml, cache) and print its path.
 
+.PARAMETER Path
+    Make the demo in this folder instead of a temporary one, and keep it: its repos.yaml is then
+    there to try the cmdlets on (Get-MirrorPair -Path <folder>/repos.yaml). The folder must not
+    exist yet, or be empty.
+
 .EXAMPLE
     dotnet run --project src/GitMirror.Host -- -File scripts/demo.ps1
 
@@ -24,11 +29,15 @@
     gitmirror -File scripts/demo.ps1 -KeepFiles
 
 .EXAMPLE
+    ./scripts/demo.ps1 -Path ./demo; Sync-MirrorPair -All -Path ./demo/repos.yaml -WhatIf
+
+.EXAMPLE
     pwsh -c 'Import-Module ./out/GitMirror; ./scripts/demo.ps1'
 #>
 [CmdletBinding()]
 param(
-    [switch]$KeepFiles
+    [switch]$KeepFiles,
+    [string]$Path
 )
 
 if (-not (Get-Module -Name GitMirror)) {
@@ -56,7 +65,16 @@ function New-Commit([string]$Work, [string]$Message) {
     Invoke-Git -C $Work commit --quiet -m $Message
 }
 
-$root = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'gitmirror-demo-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+if ($Path) {
+    $root = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
+    if ([System.IO.Directory]::Exists($root) -and [System.IO.Directory]::EnumerateFileSystemEntries($root).GetEnumerator().MoveNext()) {
+        throw "The demo folder '$root' is not empty: give a new folder."
+    }
+    $KeepFiles = $true
+}
+else {
+    $root = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'gitmirror-demo-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+}
 $github = [System.IO.Path]::Combine($root, 'github')
 $gitlab = [System.IO.Path]::Combine($root, 'gitlab')
 $githubRepo = [System.IO.Path]::Combine($github, 'acme', 'widgets.git')

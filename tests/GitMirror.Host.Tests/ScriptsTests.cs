@@ -17,15 +17,46 @@ public sealed partial class ScriptsTests : IDisposable
         var result = GitMirrorHost.Run(_world.Root, "-File", GitMirrorHost.ScriptPath("demo.ps1"));
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        var refRows = result.StdoutLines.Where(l => l.StartsWith("acme/widgets ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(5, refRows.Count(l => l.Contains(" InSync ", StringComparison.Ordinal)));
-        Assert.Contains(refRows, l => l.Contains(" Halted ", StringComparison.Ordinal));
-        Assert.Contains(refRows, l => l.Contains(" Diverged ", StringComparison.Ordinal));
+        // Comparisons are grouped under their pair; sync results name it on each row.
+        Assert.Contains("Pair: acme/widgets", result.Stdout);
+        Assert.Equal(5, result.StdoutLines.Count(l => Regex.IsMatch(l, @"^\S+\s+(Branch|Tag)\s+InSync ")));
+        Assert.Contains(result.StdoutLines, l => l.StartsWith("acme/widgets ", StringComparison.Ordinal) && l.Contains(" Halted ", StringComparison.Ordinal));
+        Assert.Contains(result.StdoutLines, l => Regex.IsMatch(l, @"^main\s+Branch\s+Diverged "));
         Assert.Contains("Sync-MirrorPair: Pair 'acme/widgets': refs/heads/main diverged", result.Stderr);
         var demoRoot = DemoRoot().Match(result.Stdout);
         Assert.True(demoRoot.Success, result.ToString());
         Assert.False(Directory.Exists(demoRoot.Groups[1].Value), "the demo leaves no files behind without -KeepFiles");
     }
+
+    /// <summary>
+    /// The README's "in pwsh the same works interactively" snippet, line by line as a person pastes
+    /// it (the host has the module loaded already): no token, no network, no placeholder config.
+    /// </summary>
+    [Fact]
+    public void The_readmes_interactive_snippet_runs_on_the_demos_files()
+    {
+        var readme = File.ReadAllText(Path.Combine(GitMirrorHost.RepoRoot, "README.md"));
+        var block = ReadmeSnippet().Match(readme);
+        Assert.True(block.Success, "the README's interactive snippet after the quick start");
+        var lines = block.Groups[1].Value.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        Assert.Equal("Import-Module ./out/GitMirror", lines[0]);
+        var script = Path.Combine(_world.Root, "snippet.ps1");
+        // Each line's output is formatted on its own, as at a prompt.
+        File.WriteAllLines(script, lines.Skip(1).Select(l => l.Replace("./scripts/demo.ps1", "& " + GitMirrorHost.Quote(GitMirrorHost.ScriptPath("demo.ps1")), StringComparison.Ordinal) + " | Out-Default"));
+        var environment = new[] { "GITHUB_TOKEN", "GITLAB_TOKEN" };
+        Assert.All(environment, name => Assert.True(string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)), $"{name} is set in the test's environment"));
+
+        var result = GitMirrorHost.Run(_world.Root, "-File", script);
+
+        Assert.DoesNotContain("is not set", result.Stderr);
+        Assert.True(File.Exists(Path.Combine(_world.Root, "demo", "repos.yaml")), result.ToString());
+        // The demo leaves main diverged: Compare lists it, and the -WhatIf preview shows the pair halted.
+        Assert.Contains(result.StdoutLines, l => Regex.IsMatch(l, @"^main\s+Branch\s+Diverged "));
+        Assert.True(2 == result.StdoutLines.Count(l => l.StartsWith("acme/widgets ", StringComparison.Ordinal) && l.Contains(" Halted ", StringComparison.Ordinal)), result.ToString());
+    }
+
+    [GeneratedRegex(@"the same works interactively.*?```powershell\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex ReadmeSnippet();
 
     [Theory]
     [InlineData(WorldState.Syncable)]
