@@ -45,8 +45,11 @@ public static class MetricsWriter
 
         Header(text, "gitmirror_run_refs_pushed", "Refs pushed successfully by this run.");
         Sample(text, "gitmirror_run_refs_pushed", null, totals.RefsPushed);
-        Header(text, "gitmirror_run_duration_seconds", "Wall-clock duration of this run.");
-        Sample(text, "gitmirror_run_duration_seconds", null, totals.Duration.TotalSeconds);
+        if (totals.Duration is { } duration)
+        {
+            Header(text, "gitmirror_run_duration_seconds", "Wall-clock duration of this run.");
+            Sample(text, "gitmirror_run_duration_seconds", null, duration.TotalSeconds);
+        }
         return text.ToString();
     }
 

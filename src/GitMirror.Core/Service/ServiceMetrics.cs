@@ -70,7 +70,10 @@ public sealed class ServiceMetrics
         var text = new StringBuilder();
         lock (_gate)
         {
-            text.Append(MetricsWriter.Format(pairs, new MirrorRunTotals((int)Math.Min(_refsPushed, int.MaxValue), uptime)));
+            // A service is not one run: no run duration (its uptime would read as one), the uptime instead.
+            text.Append(MetricsWriter.Format(pairs, new MirrorRunTotals((int)Math.Min(_refsPushed, int.MaxValue), null)));
+            Header(text, "gitmirror_uptime_seconds", "Seconds since this service started.", "gauge");
+            text.Append($"gitmirror_uptime_seconds {Number(uptime.TotalSeconds)}\n");
             Header(text, "gitmirror_webhook_events_total", "Webhook requests received, by forge and outcome.", "counter");
             foreach (var ((forge, outcome), count) in _events)
             {

@@ -106,8 +106,10 @@ internal static class ServeCommand
         }
         catch (Exception e) when (e is IOException or FormatException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
+            // A port in use or an address not of this machine: the -Listen setting, a usage error (3),
+            // which the systemd unit does not restart on.
             Console.Error.WriteLine($"gitmirror serve: cannot listen on {options.Listen}: {e.Message}");
-            return ExitCodes.Failed;
+            return ExitCodes.BadUsage;
         }
 
         foreach (var address in app.Urls) Say($"Listening on {address}");

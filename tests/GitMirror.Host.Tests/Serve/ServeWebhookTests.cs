@@ -93,6 +93,9 @@ public sealed class ServeWebhookTests : IDisposable
         Assert.Contains("gitmirror_event_to_mirrored_seconds_count 2", metrics);
         Assert.Contains("gitmirror_pair_healthy{pair=\"widgets\"} 1", metrics);
         Assert.Contains("gitmirror_syncs_total{status=\"Synced\"} 2", metrics);
+        // A service is no run: its uptime is not passed off as a run's duration.
+        Assert.DoesNotContain("gitmirror_run_duration_seconds", metrics);
+        Assert.Matches(@"\ngitmirror_uptime_seconds \d", metrics);
         var status = JsonDocument.Parse(await (await serve.GetAsync("/status")).Content.ReadAsStringAsync()).RootElement;
         var pair = Assert.Single(status.EnumerateArray());
         Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError"],
@@ -216,6 +219,21 @@ public sealed class ServeWebhookTests : IDisposable
         Assert.True(code == 3, $"exit {code}: {stderr}");
         Assert.Contains("-LogPath", stderr);
         Assert.Contains("does not exist", stderr);
+    }
+
+    [Fact]
+    public void A_port_in_use_refuses_to_start_with_exit_3_naming_the_address()
+    {
+        World.AddPair("x");
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var listen = $"127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var (code, stderr) = ServeProcess.RunToExit(World.Root, Secret, "-Path", World.ConfigPath, "-Listen", listen, "-PollIntervalSec", "0");
+
+        Assert.True(code == 3, $"exit {code}: {stderr}");
+        Assert.Contains($"cannot listen on {listen}", stderr);
+        taken.Stop();
     }
 
     private List<JsonElement> Syncs() => [.. ServeProcess.LogLines(_log).Where(l => l.GetProperty("action").GetString() == "sync")];
