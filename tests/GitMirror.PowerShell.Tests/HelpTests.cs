@@ -9,6 +9,26 @@ namespace GitMirror.PowerShell.Tests;
 /// </summary>
 public class HelpTests
 {
+    /// <summary>Get-Help -Online opens the cmdlet's page of docs/, which the repository holds.</summary>
+    [Fact]
+    public void Every_exported_cmdlet_has_an_online_help_page_in_docs()
+    {
+        using var ps = new PowerShellSession();
+        var result = ps.Run("Get-Command -Module GitMirror -CommandType Cmdlet | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Uri = $_.HelpUri } }");
+
+        Assert.Empty(result.AllErrors);
+        Assert.NotEmpty(result.Output);
+        var repoRoot = PowerShellSession.RepoRoot;
+        Assert.All(result.Output, command =>
+        {
+            var name = command.Properties["Name"].Value.ToString()!;
+            var uri = command.Properties["Uri"].Value?.ToString() ?? "";
+            Assert.True(Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.Scheme == "https", $"{name}: HelpUri '{uri}'");
+            Assert.EndsWith($"/docs/{name}.md", uri);
+            Assert.True(File.Exists(Path.Combine(repoRoot, "docs", name + ".md")), $"docs/{name}.md is missing");
+        });
+    }
+
     [Fact]
     public void Every_exported_cmdlet_has_a_synopsis_a_description_and_at_least_two_examples()
     {

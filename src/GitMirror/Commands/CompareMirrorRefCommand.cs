@@ -7,7 +7,7 @@ namespace GitMirror.Commands;
 /// Compares every branch and tag of the selected pairs (default: all) between GitHub and GitLab.
 /// Changes nothing on either side; it may fetch into the local cache.
 /// </summary>
-[Cmdlet(VerbsData.Compare, "MirrorRef", DefaultParameterSetName = NameSet)]
+[Cmdlet(VerbsData.Compare, "MirrorRef", DefaultParameterSetName = NameSet, HelpUri = HelpUris.Docs + "Compare-MirrorRef.md")]
 [OutputType(typeof(MirrorRefComparison))]
 public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
 {

@@ -3,7 +3,7 @@ using System.Management.Automation;
 namespace GitMirror.Commands;
 
 /// <summary>Reads repos.yaml and emits one MirrorPair per configured pair.</summary>
-[Cmdlet(VerbsCommon.Get, "MirrorPair")]
+[Cmdlet(VerbsCommon.Get, "MirrorPair", HelpUri = HelpUris.Docs + "Get-MirrorPair.md")]
 [OutputType(typeof(MirrorPair))]
 public sealed class GetMirrorPairCommand : MirrorCommandBase
 {

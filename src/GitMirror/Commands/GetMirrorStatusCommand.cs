@@ -7,7 +7,7 @@ namespace GitMirror.Commands;
 /// The last recorded sync of each pair, from the cache directory: the operator's dashboard
 /// (Get-MirrorStatus | Where-Object -not Healthy). Reads only local files.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "MirrorStatus", DefaultParameterSetName = NameSet)]
+[Cmdlet(VerbsCommon.Get, "MirrorStatus", DefaultParameterSetName = NameSet, HelpUri = HelpUris.Docs + "Get-MirrorStatus.md")]
 [OutputType(typeof(MirrorPairStatus))]
 public sealed class GetMirrorStatusCommand : MirrorCommandBase
 {

@@ -10,7 +10,7 @@ namespace GitMirror.Commands;
 /// CI files. Emits one
 /// MirrorBootstrapResult per pair; a pair's failure is an error record and the next pair goes on.
 /// </summary>
-[Cmdlet(VerbsData.Initialize, "MirrorBootstrap", DefaultParameterSetName = AllSet, SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Initialize, "MirrorBootstrap", DefaultParameterSetName = AllSet, SupportsShouldProcess = true, HelpUri = HelpUris.Docs + "Initialize-MirrorBootstrap.md")]
 [OutputType(typeof(MirrorBootstrapResult))]
 public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
 {

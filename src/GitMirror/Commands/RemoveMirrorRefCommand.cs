@@ -8,7 +8,7 @@ namespace GitMirror.Commands;
 /// sync restores a one-sided deletion. Each side's deletion is leased on the value read there.
 /// Emits one MirrorRefUpdate (NewSha null) per side the ref was deleted on, or refused on.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "MirrorRef", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
+[Cmdlet(VerbsCommon.Remove, "MirrorRef", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet, HelpUri = HelpUris.Docs + "Remove-MirrorRef.md")]
 [OutputType(typeof(MirrorRefUpdate))]
 public sealed class RemoveMirrorRefCommand : MirrorCommandBase
 {

@@ -10,7 +10,7 @@ namespace GitMirror.Commands;
 /// per ref a repair was attempted for; refusals are non-terminating errors.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Repair, "MirrorDivergence", DefaultParameterSetName = InputSet,
-    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpUris.Docs + "Repair-MirrorDivergence.md")]
 [OutputType(typeof(MirrorRepairResult))]
 public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
 {

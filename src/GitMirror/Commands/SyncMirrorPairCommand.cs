@@ -11,7 +11,7 @@ namespace GitMirror.Commands;
 /// MirrorSyncResult per pair, in config order, and leaves the run's exit code (design.md §6) in
 /// $GitMirrorSyncExitCode for scripts and the gitmirror host.
 /// </summary>
-[Cmdlet(VerbsData.Sync, "MirrorPair", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
+[Cmdlet(VerbsData.Sync, "MirrorPair", SupportsShouldProcess = true, DefaultParameterSetName = NameSet, HelpUri = HelpUris.Docs + "Sync-MirrorPair.md")]
 [OutputType(typeof(MirrorSyncResult))]
 public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
 {
