@@ -42,14 +42,18 @@ public static class MirrorRefGlob
     {
         ArgumentNullException.ThrowIfNull(glob);
         ArgumentNullException.ThrowIfNull(shortName);
+        if (glob == "**") return true;
+        if (!glob.Contains('*', StringComparison.Ordinal)) return string.Equals(glob, shortName, StringComparison.Ordinal);
         // One pass per glob token over the name's positions: linear in each, whatever the stars,
         // so no hostile name or glob can make it backtrack.
-        var reach = new bool[shortName.Length + 1];
+        var size = shortName.Length + 1;
+        Span<bool> reach = size <= 256 ? stackalloc bool[size] : new bool[size];
+        Span<bool> next = size <= 256 ? stackalloc bool[size] : new bool[size];
+        reach.Clear();
         reach[0] = true;
-        var next = new bool[shortName.Length + 1];
         for (var i = 0; i < glob.Length; i++)
         {
-            Array.Clear(next);
+            next.Clear();
             if (glob[i] == '*')
             {
                 var crossesFolders = i + 1 < glob.Length && glob[i + 1] == '*';
@@ -66,7 +70,9 @@ public static class MirrorRefGlob
                     next[j + 1] = reach[j] && shortName[j] == glob[i];
                 }
             }
-            (reach, next) = (next, reach);
+            var done = reach;
+            reach = next;
+            next = done;
         }
         return reach[shortName.Length];
     }
