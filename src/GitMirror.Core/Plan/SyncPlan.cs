@@ -21,4 +21,7 @@ public sealed class SyncPlan
     /// worth a warning (someone committed on the side that only receives).
     /// </summary>
     public IReadOnlyList<MirrorRefComparison> TargetAhead { get; init; } = [];
+
+    /// <summary>Refs a side holds that the pair's ref rules leave out (full names, sorted): never compared or pushed.</summary>
+    public IReadOnlyList<string> LeftOut { get; init; } = [];
 }

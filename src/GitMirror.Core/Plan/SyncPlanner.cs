@@ -42,6 +42,7 @@ public static class SyncPlanner
         var comparisons = new List<MirrorRefComparison>();
         var pushes = new List<PlannedPush>();
         var targetAhead = new List<MirrorRefComparison>();
+        var leftOut = new List<string>();
         var listed = observed.Where(o => MirrorRefNames.IsMirrored(o.Ref)).OrderBy(o => o.Ref, StringComparer.Ordinal).ToList();
         var directions = new Dictionary<string, MirrorDirection?>(StringComparer.Ordinal);
         var holders = new Dictionary<string, MirrorSide>(StringComparer.Ordinal);
@@ -55,7 +56,11 @@ public static class SyncPlanner
         var conflicts = RefConflicts.Find(listed);
         foreach (var item in listed)
         {
-            if (directions[item.Ref] is not { } direction) continue;
+            if (directions[item.Ref] is not { } direction)
+            {
+                leftOut.Add(item.Ref);
+                continue;
+            }
             // A ref the other side cannot take is left alone, as a diverged one is: a person decides.
             var conflictsWith = conflicts.TryGetValue(item.Ref, out var others)
                 ? others.Where(o => WouldCreate(item.Ref) || WouldCreate(o)).ToArray()
@@ -104,6 +109,7 @@ public static class SyncPlanner
             Diverged = divergedRefs,
             Halted = halted,
             TargetAhead = targetAhead,
+            LeftOut = leftOut,
         };
 
         // Conflicts are among refs held by one side only: would the sync push this one across?

@@ -75,6 +75,13 @@ public sealed class RefRuleSyncTests : IDisposable
 
         // A second run stays quiet: nothing to push, nothing left out is compared.
         Assert.Equal(MirrorSyncStatus.UpToDate, (await Sync()).Result.Status);
+
+        // Remove-MirrorRef does not touch it either, and says why.
+        var refused = await Assert.ThrowsAsync<RefChangeException>(() =>
+            new RefRemover(_log).RemoveAsync(Pair(), "dependabot/npm/lodash", _ => true, CancellationToken.None));
+        Assert.Equal(RefChangeFailure.NotFound, refused.Failure);
+        Assert.Contains("refs/heads/dependabot/npm/lodash is left out by the pair's ref rules", refused.Message);
+        Assert.Equal(bot, github.TipOrNull("dependabot/npm/lodash"));
     }
 
     [Fact]

@@ -123,6 +123,7 @@ public class RefRulePlannerTests
         ], rules);
 
         Assert.Equal(["refs/heads/main"], plan.Comparisons.Select(c => c.Ref));
+        Assert.Equal(["refs/heads/dependabot/diverged", "refs/heads/dependabot/npm/x", "refs/heads/feature", "refs/tags/main"], plan.LeftOut);
         Assert.Equal($"GitLab -> {A}", PushOf(plan));
         Assert.False(plan.Halted);
         Assert.Empty(plan.Diverged);
