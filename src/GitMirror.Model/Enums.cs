@@ -14,6 +14,17 @@ public enum MirrorRefKind
     Tag,
 }
 
+/// <summary>
+/// Which way a ref is mirrored, by the first repos.yaml <c>refs:</c> rule that matches it
+/// (YAML <c>both</c>, <c>github-to-gitlab</c>, <c>gitlab-to-github</c>).
+/// </summary>
+public enum MirrorDirection
+{
+    Both,
+    GitHubToGitLab,
+    GitLabToGitHub,
+}
+
 /// <summary>How a ref compares between the two sides of a pair.</summary>
 public enum MirrorRefStatus
 {

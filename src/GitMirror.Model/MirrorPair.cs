@@ -43,6 +43,12 @@ public sealed class MirrorPair
     /// <summary>Mirror Git LFS objects with the refs (repos.yaml <c>lfs:</c>, default true).</summary>
     public bool Lfs { get; init; } = true;
 
+    /// <summary>
+    /// Which refs are mirrored and which way: the pair's own <c>refs:</c>, else the top-level one,
+    /// else every branch and tag both ways.
+    /// </summary>
+    public MirrorRefRules RefRules { get; init; } = MirrorRefRules.Everything;
+
     /// <summary>The cache directory (bare repositories, status and lock files).</summary>
     public required string CachePath { get; init; }
 

@@ -15,6 +15,9 @@ public sealed class MirrorRefComparison
 
     public MirrorRefKind Kind => MirrorRefNames.KindOf(Ref);
 
+    /// <summary>Which way the ref is mirrored, by the pair's ref rules (Both without any).</summary>
+    public MirrorDirection Direction { get; init; }
+
     /// <summary>Object id on GitHub; null when the ref is absent there.</summary>
     public string? GitHubSha { get; init; }
 

@@ -173,4 +173,76 @@ public sealed class GitHubJobTests : IDisposable
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("GITLAB_REPO", run.Log);
     }
+
+    private const string Rules = "DENY any dependabot/**\nALLOW branch release/*\nALLOW branch main\n  \r\nALLOW tag v*\nDENY branch **\n";
+
+    [SkippableTheory]
+    [InlineData("refs/heads/release/1.0", Rules, true)]
+    [InlineData("refs/heads/main", Rules, true)]
+    [InlineData("refs/heads/dependabot/npm/lodash", Rules, false)] // the first matching line denies it
+    [InlineData("refs/heads/release/1.0/hotfix", Rules, false)] // * stays within a folder; DENY branch ** catches it
+    [InlineData("refs/heads/feature", "ALLOW branch main\nALLOW tag **", false)] // no line matches: not pushed
+    [InlineData("refs/heads/release/1.0/hotfix", "ALLOW branch release/**", true)] // ** crosses folders
+    [InlineData("refs/heads/v1", "ALLOW tag v*", false)] // a tag line does not match a branch
+    [InlineData("refs/heads/a.b", "ALLOW branch a.b", true)]
+    [InlineData("refs/heads/aXb", "ALLOW branch a.b", false)] // a dot is a dot, not a regular expression's any character
+    [InlineData("refs/heads/main", "", true)] // empty: every ref, as before the rules
+    [InlineData("refs/heads/main", " \n", true)]
+    public void RefRules_DecideWhichBranchesArePushed(string refName, string rules, bool pushed)
+    {
+        _runner.Vars["MIRROR_REF_RULES"] = rules;
+        var sha = _github.Commit(refName["refs/heads/".Length..]);
+
+        var run = Run(new GitHubPush(refName, sha, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(pushed ? sha : null, GitLabRef(refName));
+        if (!pushed) Assert.Contains("nothing to do", run.Log);
+    }
+
+    [SkippableFact]
+    public void RefRules_ApplyToTagsByKindAndGlob()
+    {
+        _runner.Vars["MIRROR_REF_RULES"] = Rules;
+        var commit = _github.Commit();
+        _github.Tag("v2", commit, "release 2");
+        _github.Tag("nightly", commit);
+
+        Assert.True(Run(new GitHubPush("refs/tags/v2", commit, "alice")).Succeeded);
+        var denied = Run(new GitHubPush("refs/tags/nightly", commit, "alice"));
+
+        Assert.True(denied.Succeeded, denied.Log);
+        Assert.Equal("tag", Git.Run(_forges.GitLabBare, "cat-file", "-t", "refs/tags/v2"));
+        Assert.Null(GitLabRef("refs/tags/nightly"));
+        Assert.Contains("No line of MIRROR_REF_RULES matches refs/tags/nightly", denied.Log);
+    }
+
+    [SkippableFact]
+    public void RefRules_MatchAHostileBranchNameAsData()
+    {
+        const string branch = "x$(touch${IFS}pwned1)\";touch${IFS}pwned2;#{a}+|$";
+        // The first line would match if "." were a regular expression's any character.
+        _runner.Vars["MIRROR_REF_RULES"] = "DENY branch x$(touch${IFS}pwned1).*\nALLOW branch x$(touch${IFS}pwned*";
+        Assert.Equal(0, Git.TryRun(_forges.Root, "check-ref-format", "--branch", branch).Code);
+        var c1 = _github.Commit(branch);
+
+        var run = Run(new GitHubPush($"refs/heads/{branch}", c1, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(c1, GitLabRef($"refs/heads/{branch}"));
+        Assert.Empty(Directory.EnumerateFiles(_forges.Scratch(""), "pwned*", SearchOption.AllDirectories));
+    }
+
+    [SkippableFact]
+    public void RefRules_AMalformedLine_FailsAndPushesNothing()
+    {
+        _runner.Vars["MIRROR_REF_RULES"] = "ALLOW branch main\nPERMIT branch **";
+        var c1 = _github.Commit("other");
+
+        var run = Run(new GitHubPush("refs/heads/other", c1, "alice"));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("MIRROR_REF_RULES line 2", run.Log);
+        Assert.Null(GitLabRef("refs/heads/other"));
+    }
 }

@@ -114,4 +114,51 @@ public sealed class GitLabJobTests : IDisposable
         Assert.Contains("GitMirror daemon (Sync-MirrorPair) will detect the divergence", run.Log);
         Assert.Equal(theirs, GitHubRef("refs/heads/main"));
     }
+
+    [SkippableTheory]
+    [InlineData("feature", "ALLOW branch feature\nDENY any **", true)]
+    [InlineData("dependabot/npm/x", "DENY any dependabot/**\nALLOW branch **", false)] // the first matching line wins
+    [InlineData("release/1/hotfix", "ALLOW branch release/*\r\nALLOW tag **", false)] // * stays within a folder; no line matches
+    [InlineData("release/1/hotfix", "ALLOW branch release/**", true)]
+    [InlineData("feature", "", true)] // empty: every ref, as before the rules
+    public void RefRules_DecideWhichBranchesArePushed(string branch, string rules, bool pushed)
+    {
+        _project.Variables["MIRROR_REF_RULES"] = rules;
+        var sha = _project.Commit(branch, "work", from: _project.RepoTip("main"));
+
+        var run = Run(new GitLabPush($"refs/heads/{branch}", sha, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(pushed ? sha : null, GitHubRef($"refs/heads/{branch}"));
+        if (!pushed) Assert.Contains("nothing to do", run.Log);
+    }
+
+    [SkippableFact]
+    public void RefRules_TagsOnlyFromGitHub_KeepAGitLabTagHere()
+    {
+        // What bootstrap writes on the GitLab side for "tags only from GitHub, branches both ways".
+        _project.Variables["MIRROR_REF_RULES"] = "DENY tag **\nALLOW branch **";
+        var commit = _project.RepoTip("main")!;
+        Git.Run(_project.WorkTree, "tag", "-a", "-m", "made on GitLab", "v9", commit);
+        Git.Run(_project.WorkTree, "push", "--quiet", "origin", "refs/tags/v9");
+
+        var run = Run(new GitLabPush("refs/tags/v9", commit, "alice"));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("line 1 of MIRROR_REF_RULES", run.Log);
+        Assert.Null(GitHubRef("refs/tags/v9"));
+    }
+
+    [SkippableFact]
+    public void RefRules_AMalformedLine_FailsAndPushesNothing()
+    {
+        _project.Variables["MIRROR_REF_RULES"] = "ALLOW commit **";
+        var sha = _project.RepoTip("main")!;
+
+        var run = Run(new GitLabPush("refs/heads/main", sha, "alice"));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("MIRROR_REF_RULES line 1", run.Log);
+        Assert.Null(GitHubRef("refs/heads/main"));
+    }
 }

@@ -23,6 +23,9 @@ public static class MirrorCiVariables
 
     public const string BotUser = "MIRROR_BOT_USER";
 
+    /// <summary>The pair's ref rules as the CI job of one side reads them (<see cref="RefRulesFor"/>).</summary>
+    public const string RefRules = "MIRROR_REF_RULES";
+
     /// <summary>Optional, set by the operator on either side: known_hosts lines for SSH hosts other than github.com and gitlab.com.</summary>
     public const string KnownHosts = "MIRROR_SSH_KNOWN_HOSTS";
 
@@ -33,23 +36,37 @@ public static class MirrorCiVariables
     public static string DeployKeyTitle(MirrorPair pair, MirrorSide twin) =>
         DeployKeyTitlePrefix + (twin == MirrorSide.GitHub ? $"GitLab {pair.GitLab}" : $"GitHub {pair.GitHub}");
 
-    /// <summary>GitHub Actions variables: GITLAB_REPO, GITLAB_URL, GITLAB_SSH_URL, MIRROR_BOT_USER.</summary>
+    /// <summary>GitHub Actions variables: GITLAB_REPO, GITLAB_URL, GITLAB_SSH_URL, MIRROR_BOT_USER, MIRROR_REF_RULES.</summary>
     public static IReadOnlyList<(string Name, string Value)> ForGitHub(MirrorPair pair, string gitHubBotUser, string? gitLabSshUrl = null) =>
     [
         ("GITLAB_REPO", pair.GitLab),
         ("GITLAB_URL", BaseUrl(pair.GitLabUrl, pair.GitLab)),
         ("GITLAB_SSH_URL", gitLabSshUrl ?? DefaultSshUrl(pair.GitLabUrl, pair.GitLab)),
         (BotUser, gitHubBotUser),
+        (RefRules, RefRulesFor(pair.RefRules, MirrorSide.GitHub)),
     ];
 
-    /// <summary>GitLab CI/CD variables besides the key: GITHUB_REPO, GITHUB_URL, GITHUB_SSH_URL, MIRROR_BOT_USER.</summary>
+    /// <summary>GitLab CI/CD variables besides the key: GITHUB_REPO, GITHUB_URL, GITHUB_SSH_URL, MIRROR_BOT_USER, MIRROR_REF_RULES.</summary>
     public static IReadOnlyList<(string Name, string Value)> ForGitLab(MirrorPair pair, string gitLabBotUser, string? gitHubSshUrl = null) =>
     [
         ("GITHUB_REPO", pair.GitHub),
         ("GITHUB_URL", BaseUrl(pair.GitHubUrl, pair.GitHub)),
         ("GITHUB_SSH_URL", gitHubSshUrl ?? DefaultSshUrl(pair.GitHubUrl, pair.GitHub)),
         (BotUser, gitLabBotUser),
+        (RefRules, RefRulesFor(pair.RefRules, MirrorSide.GitLab)),
     ];
+
+    /// <summary>
+    /// The ref rules for the CI job on <paramref name="side"/>, which pushes to its twin: one line per
+    /// rule in config order, <c>ALLOW &lt;kind&gt; &lt;glob&gt;</c> where the rule lets that side push,
+    /// <c>DENY &lt;kind&gt; &lt;glob&gt;</c> otherwise; the first line that matches a ref decides, and a
+    /// ref no line matches is not pushed. Without rules, one line that allows everything (the
+    /// variable is never left empty: a forge may refuse an empty value, and an old value must go).
+    /// </summary>
+    public static string RefRulesFor(MirrorRefRules rules, MirrorSide side) =>
+        rules.IsEverything
+            ? "ALLOW any **"
+            : string.Join("\n", rules.Select(r => $"{(r.LetsPush(side) ? "ALLOW" : "DENY")} {r.KindName} {r.Match}"));
 
     /// <summary>
     /// The GitLab variable holding the GitHub deploy key's private half: masked and hidden; protected

@@ -14,7 +14,7 @@ public static partial class ConfigLoader
     public const string EnvironmentVariable = "GITMIRROR_CONFIG";
     public const string DefaultFileName = "repos.yaml";
 
-    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv"];
+    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv", "refs"];
     private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize"];
 
     /// <summary>The largest config file read: far above any real one, small enough to never hurt memory.</summary>
@@ -22,7 +22,7 @@ public static partial class ConfigLoader
 
     /// <summary>The deepest nesting of lists and mappings accepted (repos.yaml needs 3): deeper input is rejected before the parser recurses into it.</summary>
     public const int MaxDepth = 32;
-    private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence", "lfs"];
+    private static readonly string[] PairKeys = ["github", "gitlab", "name", "onDivergence", "lfs", "refs"];
 
     /// <summary>
     /// Which config to read, as given: -Path, else $GITMIRROR_CONFIG, else ./repos.yaml. The caller
@@ -103,6 +103,7 @@ public static partial class ConfigLoader
             ? reader.Policy(policyNode, "onDivergence")
             : MirrorDivergencePolicy.HaltPair;
         var lfs = reader.Child(root, "lfs") is not { } lfsNode || reader.Boolean(lfsNode, "lfs");
+        var refRules = reader.Child(root, "refs") is { } refsNode ? reader.RefRules(refsNode, "refs") : MirrorRefRules.Everything;
 
         var webhookSecretEnv = MirrorConfig.DefaultWebhookSecretEnv;
         if (reader.Child(root, "webhookSecretEnv") is { } secretEnvNode)
@@ -141,6 +142,7 @@ public static partial class ConfigLoader
             if (name.Length == 0) throw reader.Error(nameNode!, $"{key}.name", "must not be empty");
             var pairPolicy = reader.Child(item, "onDivergence") is { } p ? reader.Policy(p, $"{key}.onDivergence") : policy;
             var pairLfs = reader.Child(item, "lfs") is { } l ? reader.Boolean(l, $"{key}.lfs") : lfs;
+            var pairRefRules = reader.Child(item, "refs") is { } r ? reader.RefRules(r, $"{key}.refs") : refRules;
 
             reader.Unique(names, name, nameNode ?? reader.Child(item, "github")!, $"{key}.name", "pair name");
             reader.Unique(githubPaths, githubPath, reader.Child(item, "github")!, $"{key}.github", "GitHub repository");
@@ -155,6 +157,7 @@ public static partial class ConfigLoader
                 GitLabUrl = CloneUrl(gitlab.Url, gitlabPath),
                 OnDivergence = pairPolicy,
                 Lfs = pairLfs,
+                RefRules = pairRefRules,
                 ConfigPath = fullPath,
                 GitHubApi = github.Api,
                 GitLabApi = gitlab.Api,
@@ -176,6 +179,7 @@ public static partial class ConfigLoader
             OnDivergence = policy,
             Pairs = pairs,
             WebhookSecretEnv = webhookSecretEnv,
+            RefRules = refRules,
         };
     }
 
@@ -219,7 +223,7 @@ public static partial class ConfigLoader
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex EnvName();
 
-    private sealed class Reader(string file)
+    private sealed partial class Reader(string file)
     {
         public MirrorConfigException Error(YamlNode node, string? key, string problem) =>
             new(file, (int)node.Start.Line, (int)node.Start.Column, key, problem);

@@ -47,4 +47,7 @@ public sealed class MirrorConfig
 
     /// <summary>The environment variable holding the webhook secret of `gitmirror serve` (top-level <c>webhookSecretEnv:</c>).</summary>
     public string WebhookSecretEnv { get; init; } = DefaultWebhookSecretEnv;
+
+    /// <summary>The top-level <c>refs:</c> rules, the default of every pair that has none of its own.</summary>
+    public MirrorRefRules RefRules { get; init; } = MirrorRefRules.Everything;
 }

@@ -78,17 +78,24 @@ public sealed class LockedPair : IDisposable
         if (given.StartsWith("refs/", StringComparison.Ordinal))
         {
             return Find(given) is not null ? given
-                : throw new RefChangeException(RefChangeFailure.NotFound, $"Pair '{Pair.Name}': {given} is on neither GitHub nor GitLab.");
+                : throw new RefChangeException(RefChangeFailure.NotFound, LeftOutMessage([given]) ?? $"Pair '{Pair.Name}': {given} is on neither GitHub nor GitLab.");
         }
-        var matches = new[] { MirrorRefNames.BranchPrefix + given, MirrorRefNames.TagPrefix + given }.Where(r => Find(r) is not null).ToList();
+        var candidates = new[] { MirrorRefNames.BranchPrefix + given, MirrorRefNames.TagPrefix + given };
+        var matches = candidates.Where(r => Find(r) is not null).ToList();
         return matches.Count switch
         {
             1 => matches[0],
-            0 => throw new RefChangeException(RefChangeFailure.NotFound, $"Pair '{Pair.Name}': no branch or tag named '{given}' on GitHub or GitLab."),
+            0 => throw new RefChangeException(RefChangeFailure.NotFound, LeftOutMessage(candidates) ?? $"Pair '{Pair.Name}': no branch or tag named '{given}' on GitHub or GitLab."),
             _ => throw new RefChangeException(RefChangeFailure.Ambiguous,
                 $"Pair '{Pair.Name}': '{given}' is both a branch and a tag; give the full name ({string.Join(" or ", matches)})."),
         };
     }
+
+    /// <summary>Says so when one of <paramref name="refs"/> exists but the ref rules leave it out; null otherwise.</summary>
+    private string? LeftOutMessage(IEnumerable<string> refs) =>
+        refs.FirstOrDefault(r => Plan.LeftOut.Contains(r, StringComparer.Ordinal)) is { } leftOut
+            ? $"Pair '{Pair.Name}': {leftOut} is left out by the pair's ref rules (refs: in {Pair.ConfigPath}): GitMirror does not mirror, repair or delete it."
+            : null;
 
     public void Dispose()
     {

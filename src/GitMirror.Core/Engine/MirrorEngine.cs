@@ -28,7 +28,7 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
         var plan = held.Plan;
         var comparisons = await LfsInspector.InspectAsync(pair, held.Cache, plan.Comparisons, log, cancellationToken).ConfigureAwait(false);
         return ReferenceEquals(comparisons, plan.Comparisons) ? plan
-            : new SyncPlan { Pair = plan.Pair, Comparisons = comparisons, Pushes = plan.Pushes, Diverged = plan.Diverged, Halted = plan.Halted };
+            : new SyncPlan { Pair = plan.Pair, Comparisons = comparisons, Pushes = plan.Pushes, Diverged = plan.Diverged, Halted = plan.Halted, TargetAhead = plan.TargetAhead, LeftOut = plan.LeftOut };
     }
 
     /// <summary>Syncs a pair. <paramref name="approve"/> is asked for each push (ShouldProcess).</summary>
@@ -42,6 +42,7 @@ public sealed class MirrorEngine(IMirrorLog log, Unattended.MirrorRetryOptions? 
             using var cache = MirrorCache.Open(pair);
             var observation = await _observer.ObserveAsync(pair, cache, cancellationToken).ConfigureAwait(false);
             plan = SyncPlanner.Plan(pair, observation.Refs);
+            foreach (var ahead in plan.TargetAhead) log.Warning(RefRuleMessages.TargetAhead(ahead));
             var diverged = plan.Diverged.Select(d => d.Ref).ToArray();
             if (plan.Halted)
             {

@@ -22,14 +22,21 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
         var gitlabRefs = new Dictionary<string, string>(await gitlabList.ConfigureAwait(false), StringComparer.Ordinal);
         log.Verbose($"[{pair.Name}] GitHub has {githubRefs.Count} refs, GitLab has {gitlabRefs.Count}");
 
+        // Refs the rules leave out are never fetched: the planner sees only their names and values
+        // (they can still stand in another ref's way), and the cache forgets any copy of them.
+        var rules = pair.RefRules;
+        var leftOut = rules.IsEverything ? 0 : githubRefs.Keys.Union(gitlabRefs.Keys).Count(r => !rules.Includes(r));
+        if (leftOut > 0) log.Verbose($"[{pair.Name}] {leftOut} refs left out by the ref rules");
+
         foreach (var (endpoint, refs) in new[] { (github, githubRefs), (gitlab, gitlabRefs) })
         {
             var other = refs == githubRefs ? gitlabRefs : githubRefs;
-            var needed = refs
+            var included = leftOut == 0 ? refs : refs.Where(r => rules.Includes(r.Key)).ToDictionary(StringComparer.Ordinal);
+            var needed = included
                 .Where(r => !(other.TryGetValue(r.Key, out var sha) && sha == r.Value) && !cache.Contains(r.Value))
                 .Select(r => r.Key)
                 .ToList();
-            var previous = cache.Forget(endpoint.Side, refs, needed);
+            var previous = cache.Forget(endpoint.Side, included, needed);
             if (needed.Count == 0) continue;
             // What the new values most likely build on: the refs' last values here, and the other side's values.
             var haves = previous.Concat(needed.Select(n => other.GetValueOrDefault(n)).OfType<string>()).ToList();
@@ -37,7 +44,7 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
             log.Verbose($"[{pair.Name}] Fetching {needed.Count} refs from {endpoint.Description}");
             await WithRetry(endpoint, async ct =>
             {
-                await cache.FetchAsync(endpoint, needed, ct, haves, everyRef: needed.Count == refs.Count).ConfigureAwait(false);
+                await cache.FetchAsync(endpoint, needed, ct, haves, everyRef: leftOut == 0 && needed.Count == refs.Count).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
 
@@ -66,7 +73,7 @@ public sealed class PairObserver(IMirrorLog log, MirrorRetryOptions? retry = nul
             gitlabRefs.TryGetValue(name, out var gitlabSha);
             BranchHistory? history = null;
             if (githubSha is not null && gitlabSha is not null && githubSha != gitlabSha
-                && MirrorRefNames.KindOf(name) == MirrorRefKind.Branch)
+                && MirrorRefNames.KindOf(name) == MirrorRefKind.Branch && (leftOut == 0 || rules.Includes(name)))
             {
                 history = cache.HistoryOf(githubSha, gitlabSha);
             }

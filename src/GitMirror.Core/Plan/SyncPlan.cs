@@ -15,4 +15,13 @@ public sealed class SyncPlan
 
     /// <summary>True when a ref diverged under halt-pair: nothing is pushed.</summary>
     public bool Halted { get; init; }
+
+    /// <summary>
+    /// Refs mirrored one way whose target side moved ahead of the source: never pushed back, and
+    /// worth a warning (someone committed on the side that only receives).
+    /// </summary>
+    public IReadOnlyList<MirrorRefComparison> TargetAhead { get; init; } = [];
+
+    /// <summary>Refs a side holds that the pair's ref rules leave out (full names, sorted): never compared or pushed.</summary>
+    public IReadOnlyList<string> LeftOut { get; init; } = [];
 }
