@@ -47,4 +47,13 @@ public sealed class MirrorConfig
 
     /// <summary>The environment variable holding the webhook secret of `gitmirror serve` (top-level <c>webhookSecretEnv:</c>).</summary>
     public string WebhookSecretEnv { get; init; } = DefaultWebhookSecretEnv;
+
+    /// <summary>The top-level <c>lfs:</c> (default true), which organisation pairs take.</summary>
+    public bool Lfs { get; init; } = true;
+
+    /// <summary>The <c>organizations:</c> rules; their pairs are not in <see cref="Pairs"/> until expanded (OrganizationExpander).</summary>
+    public IReadOnlyList<OrganizationRule> Organizations { get; init; } = [];
+
+    /// <summary>How long a cached organisation listing is used without asking the forge (<c>organizationRefreshMinutes</c>).</summary>
+    public TimeSpan OrganizationRefresh { get; init; } = TimeSpan.FromMinutes(ConfigLoader.DefaultOrganizationRefreshMinutes);
 }
