@@ -31,7 +31,7 @@ public sealed record ForgeSettings(string Url, string Api, string TokenEnv)
 }
 
 /// <summary>A loaded, validated repos.yaml.</summary>
-public sealed class MirrorConfig
+public sealed record MirrorConfig
 {
     /// <summary>What every run must say about this config (plain http allowed by allowInsecureHttp).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];

@@ -109,20 +109,8 @@ public sealed partial class OrganizationExpander(IMirrorLog log, OrganizationExp
         }
         return new OrganizationExpansion
         {
-            Config = new MirrorConfig
-            {
-                Warnings = config.Warnings,
-                ConfigPath = config.ConfigPath,
-                GitHub = config.GitHub,
-                GitLab = config.GitLab,
-                CachePath = config.CachePath,
-                OnDivergence = config.OnDivergence,
-                Pairs = pairs,
-                WebhookSecretEnv = config.WebhookSecretEnv,
-                Lfs = config.Lfs,
-                Organizations = config.Organizations,
-                OrganizationRefresh = config.OrganizationRefresh,
-            },
+            // Every setting kept as loaded (a record copy), only the pairs added.
+            Config = config with { Pairs = pairs },
             Failures = failures,
         };
     }
