@@ -50,6 +50,9 @@ public sealed record OrganizationExpanderOptions
     /// this many refresh windows apart, and at least once an hour.
     /// </summary>
     public int FullListingEvery { get; init; } = 6;
+
+    /// <summary>Use the cached listings whatever their age and send nothing (tab completion); a listing never made counts as empty.</summary>
+    public bool CacheOnly { get; init; }
 }
 
 /// <summary>
@@ -181,6 +184,7 @@ public sealed partial class OrganizationExpander(IMirrorLog log, OrganizationExp
             return [.. cached.Names];
         }
 
+        if (_options.CacheOnly) return cached is null ? [] : [.. cached.Names];
         var token = _options.Environment(forge.TokenEnv);
         if (string.IsNullOrEmpty(token))
         {

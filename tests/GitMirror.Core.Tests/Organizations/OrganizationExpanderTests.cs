@@ -278,6 +278,26 @@ public sealed class OrganizationExpanderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cache_only_expansion_for_tab_completion_sends_nothing_whatever_the_age()
+    {
+        _github.AddListedRepository("acme/api");
+        _gitlab.AddListedProject("acme-mirror/api");
+        var config = Config(Acme);
+        var cacheOnly = new OrganizationExpanderOptions { Time = _clock, CacheOnly = true };
+
+        var before = await new OrganizationExpander(_log, cacheOnly).ExpandAsync(config, CancellationToken.None);
+        Assert.Empty(before.Config.Pairs);
+        Assert.Empty(before.Failures);
+
+        await Expander().ExpandAsync(config, CancellationToken.None);
+        var calls = _github.Calls.Count + _gitlab.Calls.Count;
+        _clock.Advance(TimeSpan.FromDays(3));
+        var after = await new OrganizationExpander(_log, cacheOnly).ExpandAsync(config, CancellationToken.None);
+        Assert.Equal(["acme/api"], after.Config.Pairs.Select(p => p.Name));
+        Assert.Equal(calls, _github.Calls.Count + _gitlab.Calls.Count);
+    }
+
+    [Fact]
     public void A_next_page_link_to_another_origin_is_not_followed()
     {
         using var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK);
