@@ -178,7 +178,16 @@ public sealed partial class OrganizationExpander(IMirrorLog log, OrganizationExp
         var forge = side == MirrorSide.GitHub ? config.GitHub : config.GitLab;
         var owner = side == MirrorSide.GitHub ? rule.GitHub : rule.GitLab;
         var now = _options.Time.GetUtcNow();
-        var cached = ListingCache.Read(config.CachePath, forge.Api, side, owner);
+        CachedListing? cached;
+        try
+        {
+            cached = ListingCache.Read(config.CachePath, forge.Api, side, owner);
+        }
+        catch (IOException e)
+        {
+            // The cache refused (a link, someone else's file): this rule cannot run safely.
+            throw Failure(config, rule, side, e);
+        }
         if (cached is not null && !force && now - cached.CheckedAt < config.OrganizationRefresh && cached.CheckedAt <= now)
         {
             return [.. cached.Names];

@@ -66,7 +66,7 @@ public sealed partial class StatusStore
         // warning) until the pair's next run rewrites it, while a poll of many pairs would wait for
         // the disk once per pair (most of a no-op poll's time).
         AtomicFile.WriteAllBytesVolatile(path, JsonSerializer.SerializeToUtf8Bytes(next, StatusJson.Default.StatusFile));
-        return ToStatus(result.PairName, next);
+        return ToStatus(result.PairName, next, result.Pair.Organization);
     }
 
     private StatusFile Fold(StatusFile previous, MirrorSyncResult result, DateTimeOffset ranAt)

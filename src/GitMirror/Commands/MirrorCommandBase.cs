@@ -95,7 +95,7 @@ public abstract class MirrorCommandBase : PSCmdlet
             {
                 ErrorDetails = new ErrorDetails(failure.Message)
                 {
-                    RecommendedAction = "Give the token the access named, or fix the organisation's name in the config file; the other pairs ran.",
+                    RecommendedAction = "Give the token the access named, or fix the organisation's name in the config file; the other organisations and pairs are not affected.",
                 },
             });
         }

@@ -298,6 +298,26 @@ public sealed class OrganizationExpanderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_link_planted_in_the_cache_fails_the_rule_instead_of_being_followed()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        _github.AddListedRepository("acme/api");
+        _gitlab.AddListedProject("acme-mirror/api");
+        var config = Config(Acme);
+        await Expander().ExpandAsync(config, CancellationToken.None);
+        var file = ListingCache.PathFor(config.CachePath, config.GitHub.Api, MirrorSide.GitHub, "acme");
+        var elsewhere = _root.Combine("elsewhere.json");
+        File.Move(file, elsewhere);
+        File.CreateSymbolicLink(file, elsewhere);
+
+        var expansion = await Expander().ExpandAsync(config, CancellationToken.None);
+
+        var failure = Assert.Single(expansion.Failures);
+        Assert.Contains("symbolic link", failure.Message);
+        Assert.Empty(expansion.Config.Pairs);
+    }
+
+    [Fact]
     public void A_next_page_link_to_another_origin_is_not_followed()
     {
         using var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK);
