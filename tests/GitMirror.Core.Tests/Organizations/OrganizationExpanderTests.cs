@@ -318,6 +318,34 @@ public sealed class OrganizationExpanderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rate_limited_page_is_retried_after_Retry_After_by_the_retry_policy()
+    {
+        _github.AddListedRepository("acme/api");
+        _gitlab.AddListedProject("acme-mirror/api");
+        _github.EnqueueFailure(429, """{"message":"API rate limit exceeded"}""", new Dictionary<string, string> { ["Retry-After"] = "0" }, pathContains: "/orgs/acme/repos");
+        var expander = new OrganizationExpander(_log, new OrganizationExpanderOptions
+        {
+            Time = _clock,
+            Environment = name => name switch { "GITHUB_TOKEN" => GitHubToken, "GITLAB_TOKEN" => GitLabToken, _ => null },
+        });
+
+        var expansion = await expander.ExpandAsync(Config(Acme), CancellationToken.None);
+
+        Assert.Empty(expansion.Failures);
+        Assert.Equal(["acme/api"], expansion.Config.Pairs.Select(p => p.Name));
+        Assert.Equal([429, 200], _github.Calls.Where(c => c.Target.Contains("/orgs/acme/repos", StringComparison.Ordinal)).Select(c => c.Status));
+        Assert.Equal(3, expander.Requests);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_the_listing()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Expander().ExpandAsync(Config(Acme), cancelled.Token));
+    }
+
+    [Fact]
     public void A_next_page_link_to_another_origin_is_not_followed()
     {
         using var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK);
