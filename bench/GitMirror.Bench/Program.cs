@@ -34,6 +34,9 @@ if (args.Length > 0 && args[0] == "generate")
 }
 //        dotnet run -c Release --project bench/GitMirror.Bench -- serve [EVENTS] [PAIRS]   (ServeLatencyBench.cs)
 if (args.Length > 0 && args[0] == "serve") return await ServeLatencyBench.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 100, args.Length > 2 ? int.Parse(args[2]) : 50);
+//        dotnet run -c Release --project bench/GitMirror.Bench -- orgs [REPOS]   (OrgsBench.cs)
+//   orgs: an organisation of REPOS (default 2,000) repositories per side behind the API fakes; API requests per expansion.
+if (args.Length > 0 && args[0] == "orgs") return await OrgsBench.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 2000);
 if (args.Length > 0 && args[0] == "fleet") return await Fleet(args.Length > 1 ? int.Parse(args[1]) : 200, args.Length > 2 ? int.Parse(args[2]) : 50);
 var commits = args.Length > 0 ? int.Parse(args[0]) : 2000;
 var runs = args.Length > 1 ? int.Parse(args[1]) : 5;

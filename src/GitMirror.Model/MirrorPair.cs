@@ -52,6 +52,19 @@ public sealed class MirrorPair
     /// <summary>The cache directory (bare repositories, status and lock files).</summary>
     public required string CachePath { get; init; }
 
+    /// <summary>
+    /// The organisation rule's GitHub organisation (or user) this pair was expanded from
+    /// (repos.yaml <c>organizations:</c>); null for a pair listed under <c>repos:</c>.
+    /// </summary>
+    public string? Organization { get; init; }
+
+    /// <summary>
+    /// For a pair expanded from an organisation: the side whose listing lacks the repository (its
+    /// twin is not created yet; Sync-MirrorPair skips the pair, Initialize-MirrorBootstrap creates
+    /// it). Null when both sides list it, and for pairs under <c>repos:</c>.
+    /// </summary>
+    public MirrorSide? MissingOn { get; init; }
+
     /// <summary>The path of one side.</summary>
     public string PathOf(MirrorSide side) => side == MirrorSide.GitHub ? GitHub : GitLab;
 

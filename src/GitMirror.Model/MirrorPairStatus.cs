@@ -21,5 +21,8 @@ public sealed class MirrorPairStatus
 
     public string? LastError { get; init; }
 
+    /// <summary>The organisation rule (its GitHub organisation) the pair comes from; null for a pair under <c>repos:</c>.</summary>
+    public string? Organization { get; init; }
+
     public override string ToString() => $"{PairName} {(Healthy ? "healthy" : "unhealthy")}";
 }

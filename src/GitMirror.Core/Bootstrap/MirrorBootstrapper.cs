@@ -64,6 +64,7 @@ public sealed class MirrorBootstrapper
             var gitHubRepoExists = gitHubRepo is not null;
             run.Next(MirrorBootstrapStepKind.Repository, MirrorBootstrapSide.GitLab);
             var project = await EnsureGitLabProjectAsync(run, gitLab, ct).ConfigureAwait(false);
+            if (pair.MissingOn is not null && gitHubRepo is not null && project is not null) ForgetOrganizationListing(pair);
             if (_options.Trigger == MirrorBootstrapTrigger.Webhook)
             {
                 // No CI secret, variable or file at all: the service pushes with the bots' tokens, which never leave it.
@@ -92,6 +93,19 @@ public sealed class MirrorBootstrapper
         catch (ForgeApiException e)
         {
             return run.Finish(new MirrorBootstrapException(MirrorBootstrapFailure.ForgeApi, e.Forge, $"{pair.Name}: {e.Message}", e));
+        }
+    }
+
+    /// <summary>The twin now exists: the cached organisation listing that lacked it must be asked for again at the next run.</summary>
+    private void ForgetOrganizationListing(MirrorPair pair)
+    {
+        try
+        {
+            Organizations.OrganizationExpander.MarkStale(pair);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning($"[{pair.Name}] The cached listing of organisation {pair.Organization} could not be refreshed ({e.Message}); the twin is mirrored once the listing is older than organizationRefreshMinutes.");
         }
     }
 

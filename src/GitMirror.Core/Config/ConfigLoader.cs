@@ -14,7 +14,7 @@ public static partial class ConfigLoader
     public const string EnvironmentVariable = "GITMIRROR_CONFIG";
     public const string DefaultFileName = "repos.yaml";
 
-    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv", "refs"];
+    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv", "refs", "organizations", "organizationRefreshMinutes"];
     private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize"];
 
     /// <summary>The largest config file read: far above any real one, small enough to never hurt memory.</summary>
@@ -115,14 +115,19 @@ public static partial class ConfigLoader
             }
         }
 
-        var reposNode = reader.Child(root, "repos") ?? throw reader.Error(root, "repos", "missing: list the pairs under 'repos:'");
-        if (reposNode is not YamlSequenceNode repos)
+        var organizations = ParseOrganizations(reader, root, policy, refRules);
+        var organizationRefresh = ParseOrganizationRefresh(reader, root);
+        // With organisations, repos: is optional (and may be empty); one of them must say what to mirror.
+        var reposNode = reader.Child(root, "repos");
+        if (reposNode is null && organizations.Count == 0)
         {
-            throw reader.Error(reposNode, "repos", "must be a list of pairs (each with 'github:' and 'gitlab:')");
+            throw reader.Error(root, "repos", "missing: list the pairs under 'repos:' (or whole organisations under 'organizations:')");
         }
-        if (repos.Children.Count == 0)
+        var repos = reposNode is null or YamlScalarNode { Value: null or "" } && organizations.Count > 0 ? new YamlSequenceNode()
+            : reposNode as YamlSequenceNode ?? throw reader.Error(reposNode!, "repos", "must be a list of pairs (each with 'github:' and 'gitlab:')");
+        if (repos.Children.Count == 0 && organizations.Count == 0)
         {
-            throw reader.Error(reposNode, "repos", "is empty: list at least one pair");
+            throw reader.Error(reposNode!, "repos", "is empty: list at least one pair");
         }
 
         var pairs = new List<MirrorPair>();
@@ -180,6 +185,9 @@ public static partial class ConfigLoader
             Pairs = pairs,
             WebhookSecretEnv = webhookSecretEnv,
             RefRules = refRules,
+            Lfs = lfs,
+            Organizations = organizations,
+            OrganizationRefresh = organizationRefresh,
         };
     }
 

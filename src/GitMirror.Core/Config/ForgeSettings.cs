@@ -31,7 +31,7 @@ public sealed record ForgeSettings(string Url, string Api, string TokenEnv)
 }
 
 /// <summary>A loaded, validated repos.yaml.</summary>
-public sealed class MirrorConfig
+public sealed record MirrorConfig
 {
     /// <summary>What every run must say about this config (plain http allowed by allowInsecureHttp).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
@@ -50,4 +50,13 @@ public sealed class MirrorConfig
 
     /// <summary>The top-level <c>refs:</c> rules, the default of every pair that has none of its own.</summary>
     public MirrorRefRules RefRules { get; init; } = MirrorRefRules.Everything;
+
+    /// <summary>The top-level <c>lfs:</c> (default true), which organisation pairs take.</summary>
+    public bool Lfs { get; init; } = true;
+
+    /// <summary>The <c>organizations:</c> rules; their pairs are not in <see cref="Pairs"/> until expanded (OrganizationExpander).</summary>
+    public IReadOnlyList<OrganizationRule> Organizations { get; init; } = [];
+
+    /// <summary>How long a cached organisation listing is used without asking the forge (<c>organizationRefreshMinutes</c>).</summary>
+    public TimeSpan OrganizationRefresh { get; init; } = TimeSpan.FromMinutes(ConfigLoader.DefaultOrganizationRefreshMinutes);
 }

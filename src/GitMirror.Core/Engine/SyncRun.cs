@@ -103,6 +103,16 @@ public sealed class SyncRun
 
     private async Task<SyncOutcome> SyncLockedAsync(MirrorPair pair, Func<PlannedPush, bool> approve, CancellationToken cancellationToken)
     {
+        if (pair.MissingOn is { } missing)
+        {
+            // An organisation's repository without its twin yet: nothing to mirror into, and not a failure.
+            var why = Organizations.OrganizationPairs.NoTwinReason(pair, missing);
+            return Record(new SyncOutcome
+            {
+                Result = new MirrorSyncResult { Pair = pair, Status = MirrorSyncStatus.Skipped, Error = why, StartTime = DateTimeOffset.UtcNow },
+                Warning = $"[{pair.Name}] {why}",
+            });
+        }
         foreach (var url in new[] { pair.GitHubUrl, pair.GitLabUrl })
         {
             // Not Skipped (that means another run holds the pair): the pair did not sync, and its

@@ -44,6 +44,11 @@ public sealed partial class StatusStore
 
     public IReadOnlyList<MirrorPairStatus> ReadAll(IEnumerable<string> pairNames) => pairNames.Select(Read).ToList();
 
+    /// <summary>The recorded status of a pair, naming the organisation it was expanded from.</summary>
+    public MirrorPairStatus Read(MirrorPair pair) => ToStatus(pair.Name, Load(pair.Name), pair.Organization);
+
+    public IReadOnlyList<MirrorPairStatus> ReadAll(IEnumerable<MirrorPair> pairs) => pairs.Select(Read).ToList();
+
     /// <summary>Folds one run's result into the pair's status and stores it; returns the new status.</summary>
     public MirrorPairStatus Record(MirrorSyncResult result)
     {
@@ -61,7 +66,7 @@ public sealed partial class StatusStore
         // warning) until the pair's next run rewrites it, while a poll of many pairs would wait for
         // the disk once per pair (most of a no-op poll's time).
         AtomicFile.WriteAllBytesVolatile(path, JsonSerializer.SerializeToUtf8Bytes(next, StatusJson.Default.StatusFile));
-        return ToStatus(result.PairName, next);
+        return ToStatus(result.PairName, next, result.Pair.Organization);
     }
 
     private StatusFile Fold(StatusFile previous, MirrorSyncResult result, DateTimeOffset ranAt)
@@ -111,9 +116,10 @@ public sealed partial class StatusStore
         return null;
     }
 
-    private static MirrorPairStatus ToStatus(string pairName, StatusFile? file) => new()
+    private static MirrorPairStatus ToStatus(string pairName, StatusFile? file, string? organization = null) => new()
     {
         PairName = pairName,
+        Organization = organization,
         Status = file?.Status,
         Healthy = file?.Healthy ?? false,
         LastRun = file?.LastRun,

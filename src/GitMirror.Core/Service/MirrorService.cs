@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using GitMirror.Core.Config;
 using GitMirror.Core.Engine;
+using GitMirror.Core.Organizations;
 using GitMirror.Core.Report;
 
 namespace GitMirror.Core.Service;
@@ -30,6 +32,18 @@ public sealed record MirrorServiceOptions
 
     /// <summary>How long a sync waits for another run (a cron Sync-MirrorPair, a repair) that holds the pair.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How the organisations' listings are made (tests give their handler and clock).</summary>
+    public OrganizationExpanderOptions? Organizations { get; init; }
+
+    /// <summary>
+    /// The shortest time between two listings of one organisation asked for by events naming a
+    /// repository it lacks: a flood of events for unknown repositories costs one listing per interval.
+    /// </summary>
+    public TimeSpan OrganizationRecheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an event waits for such a listing before it is answered without it (the poll catches up).</summary>
+    public TimeSpan OrganizationRecheckWait { get; init; } = TimeSpan.FromSeconds(8);
 }
 
 /// <summary>
@@ -46,6 +60,13 @@ public sealed class MirrorService
     private readonly Stopwatch _uptime = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stopping = new();
     private readonly StatusStore _statuses;
+    private readonly PairDirectory _directory;
+    private readonly MirrorConfig _baseConfig;
+    private readonly OrganizationExpander? _expander;
+    private readonly SemaphoreSlim _expanding = new(1, 1);
+    private readonly ConcurrentDictionary<string, long> _lastRecheck = new(StringComparer.OrdinalIgnoreCase);
+    private volatile MirrorConfig _config;
+    private volatile IReadOnlyList<MirrorPair> _ownedPairs;
     private Task? _pollLoop;
 
     /// <param name="say">One line per sync and per refused or forwarded event, for the console or journal.</param>
@@ -55,20 +76,106 @@ public sealed class MirrorService
         _log = log;
         _say = say ?? (_ => { });
         var pairs = options.Config.Pairs;
-        OwnedPairs = options.Routing is { } routing ? [.. routing.Shard.Select(pairs)] : pairs;
-        var redactor = SecretRedactor.ForPairs(pairs);
+        _config = options.Config;
+        _ownedPairs = Owned(pairs);
+        // Organisation pairs come and go with the listings; the repos: pairs stay.
+        _baseConfig = options.Config;
+        if (options.Config.Organizations.Count > 0)
+        {
+            _expander = new OrganizationExpander(log, options.Organizations);
+            _baseConfig = options.Config with { Pairs = [.. pairs.Where(p => p.Organization is null)] };
+        }
+        var redactor = SecretRedactor.FromEnvironment(pairs.SelectMany(p => new[] { p.GitHubTokenEnv, p.GitLabTokenEnv })
+            .Concat([options.Config.GitHub.TokenEnv, options.Config.GitLab.TokenEnv]));
         if (options.LogPath is not null) _eventLog = new JsonLineLog(options.LogPath, JsonLineLog.NewRunId(), redactor);
         _statuses = new StatusStore(options.Config.CachePath, log, redactor);
-        Receiver = new WebhookReceiver(new PairDirectory(pairs), options.Secret, new DeliveryMemory(), options.Routing);
+        _directory = new PairDirectory(pairs);
+        Receiver = new WebhookReceiver(_directory, options.Secret, new DeliveryMemory(), options.Routing);
         Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed);
     }
 
-    public MirrorConfig Config => _options.Config;
+    /// <summary>The config with the organisations as last expanded.</summary>
+    public MirrorConfig Config => _config;
 
     public ShardRouting? Routing => _options.Routing;
 
     /// <summary>The pairs this process polls and syncs: its shard's, or all.</summary>
-    public IReadOnlyList<MirrorPair> OwnedPairs { get; }
+    public IReadOnlyList<MirrorPair> OwnedPairs => _ownedPairs;
+
+    /// <summary>
+    /// Lists the organisations again (from the cache while it is fresh; <paramref name="recheck"/>'s
+    /// rules from the forge now) and serves the pairs found. A rule whose listing failed keeps the
+    /// pairs it had: an outage of a forge's API does not stop their syncs.
+    /// </summary>
+    public async Task RefreshOrganizationsAsync(IReadOnlyCollection<OrganizationRule>? recheck, CancellationToken cancellationToken)
+    {
+        if (_expander is null) return;
+        await _expanding.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var expansion = await _expander.ExpandAsync(_baseConfig, cancellationToken, recheck).ConfigureAwait(false);
+            var pairs = expansion.Config.Pairs.ToList();
+            foreach (var failure in expansion.Failures)
+            {
+                _say($"Organisation {failure.Rule.GitHub}: {failure.Message}");
+                pairs.AddRange(_config.Pairs.Where(p => string.Equals(p.Organization, failure.Rule.GitHub, StringComparison.OrdinalIgnoreCase)
+                    && !pairs.Any(q => string.Equals(q.Name, p.Name, StringComparison.OrdinalIgnoreCase))));
+            }
+            var before = _config.Pairs.Count;
+            _config = expansion.Config with { Pairs = pairs };
+            _ownedPairs = Owned(pairs);
+            _directory.Replace(pairs);
+            if (pairs.Count != before) _say($"Organisations listed: {pairs.Count} pairs (were {before})");
+        }
+        finally
+        {
+            _expanding.Release();
+        }
+    }
+
+    /// <summary>
+    /// The organisation rule to list again for an event ignored because no pair names its
+    /// repository, when a rule matches the repository and was not listed for that reason within
+    /// <see cref="MirrorServiceOptions.OrganizationRecheckInterval"/>; null otherwise.
+    /// </summary>
+    public OrganizationRule? RuleToRecheck(WebhookDecision decision)
+    {
+        if (_expander is null || decision is not { Outcome: WebhookOutcome.Ignored, Pair: null, Path: { } path }) return null;
+        if (OrganizationExpander.RuleFor(_baseConfig, decision.Forge, path) is not { } rule) return null;
+        var now = Stopwatch.GetTimestamp();
+        var claimed = false;
+        _lastRecheck.AddOrUpdate(rule.GitHub, _ => { claimed = true; return now; }, (_, last) =>
+        {
+            claimed = Stopwatch.GetElapsedTime(last, now) >= _options.OrganizationRecheckInterval;
+            return claimed ? now : last;
+        });
+        return claimed ? rule : null;
+    }
+
+    /// <summary>Lists <paramref name="rule"/>'s organisation now, then decides the event again on the pairs found.</summary>
+    public async Task<WebhookDecision> RecheckAsync(OrganizationRule rule, WebhookDecision decision, Func<WebhookDecision> decideAgain)
+    {
+        var refresh = RefreshOrganizationsAsync([rule], _stopping.Token);
+        try
+        {
+            await refresh.WaitAsync(_options.OrganizationRecheckWait).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _ = refresh.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            return decision with { Reason = $"{decision.Reason}; the listing of organisation {rule.GitHub} is being refreshed, and the next poll syncs the repository" };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _say($"Organisation {rule.GitHub}: listing failed: {e.Message}");
+            return decision;
+        }
+        return decideAgain();
+    }
+
+    private IReadOnlyList<MirrorPair> Owned(IReadOnlyList<MirrorPair> pairs) =>
+        _options.Routing is { } routing ? [.. routing.Shard.Select(pairs)] : pairs;
+
 
     public WebhookReceiver Receiver { get; }
 
@@ -105,7 +212,7 @@ public sealed class MirrorService
         if (failure is not null) _say($"Forwarding {decision.Forge} event of '{decision.Pair?.Name}' to {decision.ForwardTo} failed: {failure}");
     }
 
-    public IReadOnlyList<MirrorPairStatus> Statuses() => _statuses.ReadAll(OwnedPairs.Select(p => p.Name));
+    public IReadOnlyList<MirrorPairStatus> Statuses() => _statuses.ReadAll(OwnedPairs);
 
     public string MetricsText() => Metrics.Format(Statuses(), _uptime.Elapsed);
 
@@ -125,6 +232,14 @@ public sealed class MirrorService
             using var timer = new PeriodicTimer(_options.PollInterval);
             do
             {
+                try
+                {
+                    await RefreshOrganizationsAsync(null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _say($"Listing the organisations failed: {e.Message}");
+                }
                 _log.Verbose($"Poll: {OwnedPairs.Count} pairs");
                 foreach (var pair in OwnedPairs) Scheduler.Request(pair);
             }
@@ -138,7 +253,7 @@ public sealed class MirrorService
     /// <summary>One pair's sync as Sync-MirrorPair runs it, with its own run id in the JSON log.</summary>
     private async Task<MirrorSyncResult?> SyncAsync(MirrorPair pair, CancellationToken cancellationToken)
     {
-        var run = new SyncRun(_options.Config.Pairs, new SyncRunOptions { LockTimeout = _options.LockTimeout, LogPath = _options.LogPath }, _log);
+        var run = new SyncRun(_config.Pairs, new SyncRunOptions { LockTimeout = _options.LockTimeout, LogPath = _options.LogPath }, _log);
         try
         {
             var outcome = await run.SyncAsync(pair, _ => true, cancellationToken).ConfigureAwait(false);

@@ -3,19 +3,36 @@ namespace GitMirror.Core.Service;
 /// <summary>Finds the pair a webhook is about by the repository path the forge names (case-insensitive, as the forges treat paths).</summary>
 public sealed class PairDirectory
 {
-    private readonly Dictionary<string, MirrorPair> _byGitHub = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, MirrorPair> _byGitLab = new(StringComparer.OrdinalIgnoreCase);
+    private volatile Maps _maps;
 
     public PairDirectory(IEnumerable<MirrorPair> pairs)
     {
-        foreach (var pair in pairs)
-        {
-            _byGitHub[pair.GitHub] = pair;
-            _byGitLab[pair.GitLab] = pair;
-        }
+        _maps = new Maps(pairs);
     }
 
-    public MirrorPair? Find(MirrorSide forge, string? path) =>
-        path is null ? null
-        : (forge == MirrorSide.GitHub ? _byGitHub : _byGitLab).TryGetValue(path.Trim().TrimEnd('/'), out var pair) ? pair : null;
+    /// <summary>Swaps in a new set of pairs at once (an organisation's listing changed): a lookup sees the old set or the new one.</summary>
+    public void Replace(IEnumerable<MirrorPair> pairs) => _maps = new Maps(pairs);
+
+    public MirrorPair? Find(MirrorSide forge, string? path)
+    {
+        var maps = _maps;
+        return path is null ? null
+            : (forge == MirrorSide.GitHub ? maps.ByGitHub : maps.ByGitLab).TryGetValue(path.Trim().TrimEnd('/'), out var pair) ? pair : null;
+    }
+
+    private sealed class Maps
+    {
+        public Maps(IEnumerable<MirrorPair> pairs)
+        {
+            foreach (var pair in pairs)
+            {
+                ByGitHub[pair.GitHub] = pair;
+                ByGitLab[pair.GitLab] = pair;
+            }
+        }
+
+        public Dictionary<string, MirrorPair> ByGitHub { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public Dictionary<string, MirrorPair> ByGitLab { get; } = new(StringComparer.OrdinalIgnoreCase);
+    }
 }

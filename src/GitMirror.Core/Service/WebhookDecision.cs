@@ -30,6 +30,7 @@ public enum WebhookOutcome
 /// <param name="Before">The ref's old value as the forge reported it.</param>
 /// <param name="After">The ref's new value as the forge reported it.</param>
 /// <param name="ForwardTo">The owner's hook URL (Forwarded only).</param>
+/// <param name="Path">The repository path the event names, when no pair does (an organisation's listing may lack it).</param>
 public sealed record WebhookDecision(
     WebhookOutcome Outcome,
     MirrorSide Forge,
@@ -38,7 +39,8 @@ public sealed record WebhookDecision(
     string? Ref = null,
     string? Before = null,
     string? After = null,
-    Uri? ForwardTo = null)
+    Uri? ForwardTo = null,
+    string? Path = null)
 {
     public int HttpStatus => Outcome switch
     {

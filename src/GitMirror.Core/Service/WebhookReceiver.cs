@@ -96,7 +96,7 @@ public sealed class WebhookReceiver
         var before = Text(root, "before");
         var after = Text(root, "after");
         var pair = _pairs.Find(forge, path);
-        if (pair is null) return new(WebhookOutcome.Ignored, forge, $"no pair names {forge} repository '{path}'", null, @ref, before, after);
+        if (pair is null) return new(WebhookOutcome.Ignored, forge, $"no pair names {forge} repository '{path}'", null, @ref, before, after, Path: path);
 
         var deleted = after == Transport.ObjectIds.Sha1Zero || (root.TryGetProperty("deleted", out var d) && d.ValueKind == JsonValueKind.True);
         if (deleted)

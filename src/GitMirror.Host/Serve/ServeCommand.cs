@@ -112,8 +112,20 @@ internal static class ServeCommand
             return ExitCodes.BadUsage;
         }
 
+        if (config.Organizations.Count > 0)
+        {
+            // Before the first poll and event: the organisations' pairs (from the cache while it is fresh).
+            try
+            {
+                service.RefreshOrganizationsAsync(null, CancellationToken.None).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Say($"Listing the organisations failed: {e.Message}; the poll tries again");
+            }
+        }
         foreach (var address in app.Urls) Say($"Listening on {address}");
-        Say($"Serving {service.OwnedPairs.Count} of {config.Pairs.Count} pairs from {config.ConfigPath}"
+        Say($"Serving {service.OwnedPairs.Count} of {service.Config.Pairs.Count} pairs from {config.ConfigPath}"
             + (routing is null ? "" : $" ({routing})")
             + (options.PollIntervalSec > 0 ? $"; polling every {options.PollIntervalSec} s" : "; no polling"));
         service.Start();
@@ -171,6 +183,11 @@ internal static class ServeCommand
         {
             body = await ReadLimitedAsync(request.Body, WebhookReceiver.MaxBodyBytes, context.RequestAborted);
             decision = body is null ? WebhookReceiver.TooLarge(forge) : service.Receiver.Decide(forge, Header, body);
+            // A repository an organisation rule matches but its cached listing lacks (created since): list it now.
+            if (body is not null && service.RuleToRecheck(decision) is { } rule)
+            {
+                decision = await service.RecheckAsync(rule, decision, () => service.Receiver.Decide(forge, Header, body));
+            }
         }
         service.Handle(decision, receivedAt);
 

@@ -62,7 +62,9 @@ internal static class StatusPage
                 : status.Healthy ? ("ok", status.Status.ToString()!)
                 : ("bad", status.Status.ToString()!);
             html.Append($"<tr class=\"pair {(status.Healthy ? "healthy" : "unhealthy")}\" data-pair=\"{E(status.PairName)}\">");
-            html.Append($"<td class=\"name\">{E(status.PairName)}</td>");
+            html.Append($"<td class=\"name\">{E(status.PairName)}");
+            if (status.Organization is { } organization) html.Append($"<div class=\"muted organization\">organisation {E(organization)}</div>");
+            html.Append("</td>");
             html.Append($"<td><span class=\"badge {badge.Item1}\">{E(badge.Item2)}</span>");
             if (status.LastError is { Length: > 0 } error) html.Append($"<div class=\"error\">{E(error)}</div>");
             html.Append("</td>");

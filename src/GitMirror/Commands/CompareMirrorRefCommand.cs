@@ -35,6 +35,12 @@ public sealed class CompareMirrorRefCommand : MirrorPairCommandBase
 
         ForEachPair(pairs, "Comparing mirror pairs", async (pair, token) =>
         {
+            if (pair.MissingOn is { } missing)
+            {
+                // Only one side to compare: the organisation's repository has no twin yet.
+                var why = $"[{pair.Name}] {Core.Organizations.OrganizationPairs.NoTwinReason(pair, missing)}";
+                return () => WriteWarning(why);
+            }
             try
             {
                 var plan = await engine.CompareAsync(pair, token).ConfigureAwait(false);

@@ -39,7 +39,7 @@ public sealed class GetMirrorStatusCommand : MirrorCommandBase
         foreach (var pair in pairs) // in the order given (config order)
         {
             if (!stores.TryGetValue(pair.CachePath, out var store)) stores[pair.CachePath] = store = new StatusStore(pair.CachePath, Log);
-            WriteObject(store.Read(pair.Name));
+            WriteObject(store.Read(pair));
         }
     }
 }

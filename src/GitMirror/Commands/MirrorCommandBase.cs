@@ -36,8 +36,9 @@ public abstract class MirrorCommandBase : PSCmdlet
         {
             WriteVerbose($"Reading {fullPath}");
             var config = ConfigLoader.Load(fullPath);
-            _configs[fullPath] = config;
             foreach (var warning in config.Warnings) WriteWarning(warning);
+            if (config.Organizations.Count > 0) config = ExpandOrganizations(config);
+            _configs[fullPath] = config;
             return config;
         }
         catch (MirrorConfigException e)
@@ -54,6 +55,53 @@ public abstract class MirrorCommandBase : PSCmdlet
             });
             throw; // not reached: ThrowTerminatingError always throws
         }
+    }
+
+    /// <summary>True once an organisation's listing failed (a MirrorOrganizationListingFailed error was written).</summary>
+    protected bool OrganizationListingFailed { get; private set; }
+
+    /// <summary>
+    /// The config's organisations expanded into pairs (from the cache while it is fresh). A listing
+    /// that fails is a non-terminating error for that organisation; the other pairs still run.
+    /// </summary>
+    private MirrorConfig ExpandOrganizations(MirrorConfig config)
+    {
+        var messages = new Core.CollectingMirrorLog();
+        var expander = new Core.Organizations.OrganizationExpander(messages);
+        Core.Organizations.OrganizationExpansion expansion;
+        try
+        {
+            // Off the pipeline thread (the listing is async); its messages are written here afterwards.
+            expansion = Task.Run(() => expander.ExpandAsync(config, StopToken)).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            messages.Replay(WriteVerbose, WriteWarning);
+        }
+        WriteVerbose($"{config.Organizations.Count} organisations: {expansion.Config.Pairs.Count - config.Pairs.Count} pairs ({expander.Requests} API requests)");
+        foreach (var failure in expansion.Failures)
+        {
+            OrganizationListingFailed = true;
+            var category = failure.Kind switch
+            {
+                Core.Transport.TransportFailureKind.NotFound => ErrorCategory.ObjectNotFound,
+                Core.Transport.TransportFailureKind.Permission => ErrorCategory.PermissionDenied,
+                Core.Transport.TransportFailureKind.Authentication => ErrorCategory.AuthenticationError,
+                _ => ErrorCategory.ConnectionError,
+            };
+            WriteError(new ErrorRecord(failure, "MirrorOrganizationListingFailed", category, failure.Rule.GitHub)
+            {
+                ErrorDetails = new ErrorDetails(failure.Message)
+                {
+                    RecommendedAction = "Give the token the access named, or fix the organisation's name in the config file; the other organisations and pairs are not affected.",
+                },
+            });
+        }
+        return expansion.Config;
     }
 
     /// <summary>

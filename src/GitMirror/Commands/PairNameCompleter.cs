@@ -6,7 +6,7 @@ using GitMirror.Core.Config;
 namespace GitMirror.Commands;
 
 /// <summary>
-/// Tab completion of pair names for -Name, from the config the command line would read: the bound
+/// Tab completion of pair names for -Name (organisations' pairs from their cached listings), from the config the command line would read: the bound
 /// -Path, else $env:GITMIRROR_CONFIG, else ./repos.yaml. A missing or bad file completes nothing:
 /// completion must never throw or print.
 /// </summary>
@@ -19,6 +19,12 @@ public sealed class PairNameCompleter : IArgumentCompleter
         {
             var path = fakeBoundParameters["Path"] as string;
             var config = ConfigLoader.Load(ResolvePath(ConfigLoader.ChoosePath(path)));
+            if (config.Organizations.Count > 0)
+            {
+                // From the cached listings only: a key press must never wait for a forge.
+                var expander = new Core.Organizations.OrganizationExpander(Core.NullMirrorLog.Instance, new() { CacheOnly = true });
+                config = expander.ExpandAsync(config, CancellationToken.None).GetAwaiter().GetResult().Config;
+            }
             var typed = wordToComplete.Trim('\'', '"');
             var pattern = WildcardPattern.Get(typed + "*", WildcardOptions.IgnoreCase);
             return config.Pairs

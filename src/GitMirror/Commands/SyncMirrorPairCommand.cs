@@ -155,6 +155,8 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
     private int RunExitCode(IEnumerable<MirrorSyncResult> results)
     {
         var code = MirrorExitCodes.For(results);
+        // An organisation that could not be listed had pairs that did not run: never a clean exit.
+        if (OrganizationListingFailed) code = Math.Max(code, MirrorExitCodes.Failed);
         return PairNotFound && code == MirrorExitCodes.Success ? MirrorExitCodes.BadUsage : code;
     }
 

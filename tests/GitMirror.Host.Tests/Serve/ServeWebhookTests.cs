@@ -98,7 +98,7 @@ public sealed class ServeWebhookTests : IDisposable
         Assert.Matches(@"\ngitmirror_uptime_seconds \d", metrics);
         var status = JsonDocument.Parse(await (await serve.GetAsync("/status")).Content.ReadAsStringAsync()).RootElement;
         var pair = Assert.Single(status.EnumerateArray());
-        Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError"],
+        Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError", "Organization"],
             pair.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.Equal("widgets", pair.GetProperty("PairName").GetString());
         Assert.Equal("Synced", pair.GetProperty("Status").GetString());

@@ -14,6 +14,17 @@ public sealed class FakeGitHubRepository
     public required string BarePath { get; init; }
     public string FullName => $"{Owner}/{Name}";
 
+    /// <summary>Listed as archived (read-only) by the organisation's listing.</summary>
+    public bool Archived { get; set; }
+
+    /// <summary>Listed as a fork.</summary>
+    public bool Fork { get; set; }
+
+    /// <summary>Creation order: listings show the newest first, as GitHub's default sort does.</summary>
+    public long Created { get; } = Interlocked.Increment(ref s_created);
+
+    private static long s_created;
+
     /// <summary>Actions secrets, opened with the fake's private key: name → plain value.</summary>
     public Dictionary<string, string> Secrets { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -201,6 +212,8 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
         return (method, segments) switch
         {
             ("GET", ["user"]) => FakeResponse.Json(Account(login)),
+            ("GET", ["orgs", var org, "repos"]) => _accounts.GetValueOrDefault(org) == "Organization" ? ListRepositories(org, query, response) : NotFound(),
+            ("GET", ["users", var name, "repos"]) => _accounts.ContainsKey(name) ? ListRepositories(name, query, response) : NotFound(),
             ("GET", ["users", var name]) => _accounts.ContainsKey(name) ? FakeResponse.Json(Account(name)) : NotFound(),
             ("POST", ["orgs", var org, "repos"]) => _accounts.GetValueOrDefault(org) == "Organization" ? Create(org, body) : NotFound(),
             ("POST", ["user", "repos"]) => Create(login, body),
@@ -383,6 +396,8 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
 
     private JsonObject RepoJson(FakeGitHubRepository repo) => new()
     {
+        ["archived"] = repo.Archived,
+        ["fork"] = repo.Fork,
         ["id"] = Math.Abs(repo.FullName.GetHashCode(StringComparison.OrdinalIgnoreCase)),
         ["name"] = repo.Name,
         ["full_name"] = repo.FullName,

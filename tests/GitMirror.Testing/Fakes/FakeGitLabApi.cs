@@ -15,6 +15,23 @@ public sealed class FakeGitLabProject
     public required string Visibility { get; init; }
     public required string BarePath { get; init; }
 
+    /// <summary>The display name (GitLab lets it differ from the path); default: the path.</summary>
+    public string? DisplayName { get; set; }
+
+    public bool Archived { get; set; }
+
+    /// <summary>Set when the project is pending deletion (GitLab's delayed deletion).</summary>
+    public string? MarkedForDeletionAt { get; set; }
+
+    /// <summary>The project it was forked from, if any.</summary>
+    public string? ForkedFrom { get; set; }
+
+    /// <summary>Groups the project is shared with (GitLab lists them with the group's projects unless with_shared=false).</summary>
+    public List<string> SharedWith { get; } = [];
+
+    /// <summary>The project's path (last segment).</summary>
+    public string Path => PathWithNamespace[(PathWithNamespace.LastIndexOf('/') + 1)..];
+
     /// <summary>CI/CD variables in creation order.</summary>
     public List<FakeGitLabVariable> Variables { get; } = [];
 
@@ -123,6 +140,7 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
                 ["id"] = 1, ["name"] = "mirror", ["active"] = true, ["revoked"] = false,
                 ["scopes"] = new JsonArray([.. scopes.Select(s => (JsonNode)s)]),
             }),
+            ("GET", ["groups", var group, "projects"]) => ListGroupProjects(group, query, response),
             ("GET", ["namespaces", var ns]) => NamespaceJson(ns) is { } nsJson ? FakeResponse.Json(nsJson) : NotFound("Namespace"),
             ("GET", ["projects", var p]) => ProjectOf(p) is { } project ? FakeResponse.Json(ProjectJson(project)) : NotFound("Project"),
             ("POST", ["projects"]) => CreateProject(body),

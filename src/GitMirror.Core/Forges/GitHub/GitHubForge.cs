@@ -40,6 +40,7 @@ public sealed class GitHubForge
     private const string ApiVersion = "2022-11-28";
     private readonly GitHubClient _client;
     private readonly string _token;
+    private readonly Lazy<HttpClient> _plain;
 
     /// <param name="handler">Sends the requests (tests); it must not follow redirects itself.</param>
     public GitHubForge(string apiBase, string token, HttpMessageHandler? handler = null)
@@ -55,6 +56,29 @@ public sealed class GitHubForge
         var connection = new Connection(new ProductHeaderValue("GitMirror"), baseUri,
             new InMemoryCredentialStore(new Credentials(token)), http, new SimpleJsonSerializer());
         _client = new GitHubClient(connection);
+        // Octokit cannot send If-None-Match or return a 304: listings use a plain client on the same origin guard.
+        _plain = new Lazy<HttpClient>(() => new HttpClient(new ApiVersionHandler(new OriginBoundHandler(MirrorSide.GitHub, baseUri,
+            request => request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token), handler)), disposeHandler: handler is null)
+        {
+            BaseAddress = baseUri,
+            Timeout = TimeSpan.FromSeconds(100),
+            DefaultRequestHeaders = { { "User-Agent", "GitMirror" }, { "Accept", "application/vnd.github+json" } },
+        });
+    }
+
+    /// <summary>The API base every request goes to (with a trailing slash).</summary>
+    public Uri ApiBase => _client.Connection.BaseAddress;
+
+    /// <summary>
+    /// One GET below the API base, conditional when <paramref name="etag"/> is given, answered as the
+    /// server answered it (a 304 or an error included; the caller reads and disposes it). For the
+    /// paginated, cached organisation listings.
+    /// </summary>
+    public Task<HttpResponseMessage> GetConditionalAsync(string relativeUrl, string? etag, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, relativeUrl);
+        if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        return _plain.Value.SendAsync(request, ct);
     }
 
     /// <summary>

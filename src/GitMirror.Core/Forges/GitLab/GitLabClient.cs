@@ -114,6 +114,21 @@ public sealed class GitLabClient : IDisposable
         ["enable_ssl_verification"] = true,
     };
 
+    /// <summary>The API base every request goes to (with a trailing slash).</summary>
+    public Uri ApiBase => _http.BaseAddress!;
+
+    /// <summary>
+    /// One GET below the API base, conditional when <paramref name="etag"/> is given, answered as the
+    /// server answered it (a 304 or an error included; the caller reads and disposes it). For the
+    /// paginated, cached organisation listings, which apply the retry policy themselves.
+    /// </summary>
+    public Task<HttpResponseMessage> GetConditionalAsync(string relativeUrl, string? etag, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, relativeUrl);
+        if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        return _http.SendAsync(request, ct);
+    }
+
     public void Dispose() => _http.Dispose();
 
     // masked_and_hidden (GitLab 17.4+) exists only on creation; older GitLab ignores it and masks.
