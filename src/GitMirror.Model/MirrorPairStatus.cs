@@ -21,5 +21,8 @@ public sealed class MirrorPairStatus
 
     public string? LastError { get; init; }
 
+    /// <summary>Why the last notification (webhook, Slack, issue) of this pair could not be delivered; null when it was.</summary>
+    public string? LastNotificationError { get; init; }
+
     public override string ToString() => $"{PairName} {(Healthy ? "healthy" : "unhealthy")}";
 }

@@ -14,7 +14,8 @@ public static partial class ConfigLoader
     public const string EnvironmentVariable = "GITMIRROR_CONFIG";
     public const string DefaultFileName = "repos.yaml";
 
-    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv"];
+    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv",
+        "notify", "failureThreshold", "tokenExpiryWarningDays", "openIssues"];
     private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize"];
 
     /// <summary>The largest config file read: far above any real one, small enough to never hurt memory.</summary>
@@ -177,6 +178,7 @@ public static partial class ConfigLoader
             OnDivergence = policy,
             Pairs = pairs,
             WebhookSecretEnv = webhookSecretEnv,
+            Notify = ReadNotify(reader, root),
         };
     }
 

@@ -47,4 +47,7 @@ public sealed class MirrorConfig
 
     /// <summary>The environment variable holding the webhook secret of `gitmirror serve` (top-level <c>webhookSecretEnv:</c>).</summary>
     public string WebhookSecretEnv { get; init; } = DefaultWebhookSecretEnv;
+
+    /// <summary>Who is told when a pair halts, fails or recovers, and whether issues are opened.</summary>
+    public NotifySettings Notify { get; init; } = NotifySettings.None;
 }
