@@ -187,7 +187,8 @@ public sealed class SyncRun
             && _breaker.Observe(host, failure) && Notifier is not null)
         {
             // Once per opening of the breaker, not once per pair it then skips.
-            var forge = AuthCircuitBreaker.HostOf(pair.GitHubUrl) == host ? MirrorSide.GitHub : MirrorSide.GitLab;
+            var forge = failure.Data[RemoteEndpoint.SideKey] as MirrorSide?
+                ?? (AuthCircuitBreaker.HostOf(pair.GitHubUrl) == host ? MirrorSide.GitHub : MirrorSide.GitLab);
             await Quietly(pair, () => Notifier.TokenRejectedAsync(forge, host, _redactor.Redact(failure.Message)!, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         var recorded = Record(Redacted(outcome));
