@@ -28,6 +28,9 @@ public sealed class Notifier
     private readonly NotificationDelivery _delivery;
     private readonly IssueReporter _issues;
 
+    // False once the token file is known to hold no refusal: then a successful sync need not read it.
+    private bool _rejectedSeen = true;
+
     /// <param name="cachePath">The cache holding the status files (the config's <c>cache:</c>).</param>
     /// <param name="redactor">The tokens in use, kept out of every message and error.</param>
     /// <param name="jsonLog">The run's -LogPath log, for the <c>notify</c> lines.</param>
@@ -148,11 +151,22 @@ public sealed class Notifier
     {
         if (Settings.Targets.Count == 0 || !_rejectedSeen) return;
         var key = $"rejected|{host}";
+        // Most syncs find nothing to clear: a plain read, no lock, no file created.
+        var path = Path.Combine(_cachePath, TokenStateDirectory, TokenStateFile);
+        string text;
+        try
+        {
+            ExclusiveFile.RefuseLink(path);
+            text = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : "";
+        }
+        catch (IOException)
+        {
+            text = key; // busy: decide under the lock
+        }
+        _rejectedSeen = text.Contains("rejected|", StringComparison.Ordinal);
+        if (!text.Contains(key, StringComparison.Ordinal)) return;
         await UpdateTokenStateAsync(state => state.Remove(key), cancellationToken).ConfigureAwait(false);
     }
-
-    // Skips reading the token file after every successful sync until some refusal was recorded or seen.
-    private bool _rejectedSeen = true;
 
     /// <summary>Sends to every entry that wants the event; returns the failures (already warned about and logged).</summary>
     private async Task<List<string>> SendAsync(NotificationMessage message, string? pairName, CancellationToken cancellationToken)
