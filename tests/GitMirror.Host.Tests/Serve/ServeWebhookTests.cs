@@ -95,7 +95,7 @@ public sealed class ServeWebhookTests : IDisposable
         Assert.Contains("gitmirror_syncs_total{status=\"Synced\"} 2", metrics);
         var status = JsonDocument.Parse(await (await serve.GetAsync("/status")).Content.ReadAsStringAsync()).RootElement;
         var pair = Assert.Single(status.EnumerateArray());
-        Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError"],
+        Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError", "LastNotificationError"],
             pair.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.Equal("widgets", pair.GetProperty("PairName").GetString());
         Assert.Equal("Synced", pair.GetProperty("Status").GetString());
