@@ -24,5 +24,8 @@ public sealed class MirrorPairStatus
     /// <summary>The organisation rule (its GitHub organisation) the pair comes from; null for a pair under <c>repos:</c>.</summary>
     public string? Organization { get; init; }
 
+    /// <summary>Why the last notification (webhook, Slack, issue) of this pair could not be delivered; null when it was.</summary>
+    public string? LastNotificationError { get; init; }
+
     public override string ToString() => $"{PairName} {(Healthy ? "healthy" : "unhealthy")}";
 }

@@ -14,7 +14,8 @@ public static partial class ConfigLoader
     public const string EnvironmentVariable = "GITMIRROR_CONFIG";
     public const string DefaultFileName = "repos.yaml";
 
-    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv", "refs", "organizations", "organizationRefreshMinutes"];
+    private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv",
+        "refs", "organizations", "organizationRefreshMinutes", "notify", "failureThreshold", "tokenExpiryWarningDays", "openIssues"];
     private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize"];
 
     /// <summary>The largest config file read: far above any real one, small enough to never hurt memory.</summary>
@@ -188,6 +189,7 @@ public static partial class ConfigLoader
             Lfs = lfs,
             Organizations = organizations,
             OrganizationRefresh = organizationRefresh,
+            Notify = ReadNotify(reader, root),
         };
     }
 

@@ -59,4 +59,7 @@ public sealed record MirrorConfig
 
     /// <summary>How long a cached organisation listing is used without asking the forge (<c>organizationRefreshMinutes</c>).</summary>
     public TimeSpan OrganizationRefresh { get; init; } = TimeSpan.FromMinutes(ConfigLoader.DefaultOrganizationRefreshMinutes);
+
+    /// <summary>Who is told when a pair halts, fails or recovers, and whether issues are opened.</summary>
+    public NotifySettings Notify { get; init; } = NotifySettings.None;
 }

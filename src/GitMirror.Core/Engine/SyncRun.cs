@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using GitMirror.Core.Notify;
 using GitMirror.Core.Observe;
 using GitMirror.Core.Plan;
 using GitMirror.Core.Report;
@@ -33,6 +34,12 @@ public sealed record SyncRunOptions
     public bool DryRun { get; init; }
 
     public MirrorRetryOptions? Retry { get; init; }
+
+    /// <summary>The config's notification settings: who is told when a pair halts, fails or recovers.</summary>
+    public Config.NotifySettings? Notify { get; init; }
+
+    /// <summary>Retry bounds of a notification's delivery; default 3 tries of 10 s.</summary>
+    public MirrorRetryOptions? NotifyDelivery { get; init; }
 }
 
 /// <summary>
@@ -62,9 +69,16 @@ public sealed class SyncRun
         _redactor = SecretRedactor.ForPairs(configuredPairs);
         RunId = JsonLineLog.NewRunId();
         if (options.LogPath is not null && !options.DryRun) _jsonLog = new JsonLineLog(options.LogPath, RunId, _redactor);
+        if (options.Notify is { IsEmpty: false } notify && !options.DryRun && configuredPairs.Count > 0)
+        {
+            Notifier = new Notifier(notify, configuredPairs[0].CachePath, log, _redactor, _jsonLog, options.NotifyDelivery);
+        }
     }
 
     public string RunId { get; }
+
+    /// <summary>Sends this run's notifications; null when the config asks for none (or under -WhatIf).</summary>
+    public Notifier? Notifier { get; }
 
     /// <summary>
     /// Syncs one pair and records it. Whatever goes wrong for this pair (an unwritable cache, a full
@@ -86,7 +100,7 @@ public sealed class SyncRun
         {
             // Outside the engine: the cache or its lock could not be opened (unwritable, full).
             _log.Verbose($"[{pair.Name}] Failed: {e.Message}");
-            return Record(new SyncOutcome
+            var failed = Record(new SyncOutcome
             {
                 Result = new MirrorSyncResult
                 {
@@ -98,6 +112,8 @@ public sealed class SyncRun
                 },
                 Failure = e,
             });
+            await NotifyAsync(failed, lockHeld: false, cancellationToken).ConfigureAwait(false);
+            return failed;
         }
     }
 
@@ -120,13 +136,15 @@ public sealed class SyncRun
             if (_breaker.ShouldSkip(AuthCircuitBreaker.HostOf(url), out var firstReport))
             {
                 var message = _breaker.MessageFor(AuthCircuitBreaker.HostOf(url));
-                return Record(new SyncOutcome
+                var skipped = Record(new SyncOutcome
                 {
                     Result = new MirrorSyncResult { Pair = pair, Status = MirrorSyncStatus.Failed, Error = message, StartTime = DateTimeOffset.UtcNow },
                     Failure = new GitTransportException(TransportFailureKind.Authentication, message),
                     CircuitOpen = true,
                     ErrorAlreadyReported = firstReport is null,
                 });
+                await NotifyAsync(skipped, lockHeld: false, cancellationToken).ConfigureAwait(false);
+                return skipped;
             }
         }
 
@@ -153,6 +171,7 @@ public sealed class SyncRun
             var by = holder?.ToString() ?? "another run";
             if (holder is not null && holder.HeldFor(DateTimeOffset.UtcNow) > _options.StaleLockAge)
             {
+                // Counts toward the failure threshold; told by whichever run gets the lock next.
                 return Record(new SyncOutcome
                 {
                     Result = new MirrorSyncResult
@@ -174,11 +193,68 @@ public sealed class SyncRun
         }
 
         var outcome = await _engine.SyncAsync(pair, approve, cancellationToken).ConfigureAwait(false);
-        if (outcome.Failure is GitTransportException failure && failure.Data[RemoteEndpoint.HostKey] is string host)
+        if (outcome.Failure is GitTransportException failure && failure.Data[RemoteEndpoint.HostKey] is string host
+            && _breaker.Observe(host, failure) && Notifier is not null)
         {
-            _breaker.Observe(host, failure);
+            // Once per opening of the breaker, not once per pair it then skips.
+            var forge = failure.Data[RemoteEndpoint.SideKey] as MirrorSide?
+                ?? (AuthCircuitBreaker.HostOf(pair.GitHubUrl) == host ? MirrorSide.GitHub : MirrorSide.GitLab);
+            await Quietly(pair, () => Notifier.TokenRejectedAsync(forge, host, _redactor.Redact(failure.Message)!, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
-        return Record(Redacted(outcome));
+        var recorded = Record(Redacted(outcome));
+        await NotifyAsync(recorded, lockHeld: true, cancellationToken).ConfigureAwait(false);
+        return recorded;
+    }
+
+    /// <summary>
+    /// Tells about the pair's change of state, if any, after its status was recorded. It needs the
+    /// pair's lock so that two processes never tell the same change: without it, it tries to take it
+    /// at once and leaves the telling to the holder when another run has it.
+    /// </summary>
+    private async Task NotifyAsync(SyncOutcome outcome, bool lockHeld, CancellationToken cancellationToken)
+    {
+        if (Notifier is null || outcome.Declined.Count > 0) return;
+        var pair = outcome.Result.Pair;
+        if (outcome.Result.Status is MirrorSyncStatus.UpToDate or MirrorSyncStatus.Synced)
+        {
+            foreach (var url in new[] { pair.GitHubUrl, pair.GitLabUrl })
+            {
+                await Quietly(pair, () => Notifier.TokenAcceptedAsync(AuthCircuitBreaker.HostOf(url), cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        var diverged = outcome.Plan?.Diverged ?? [];
+        if (lockHeld)
+        {
+            await Quietly(pair, () => Notifier.PairRecordedAsync(pair, diverged, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        PairLock? held = null;
+        try
+        {
+            held = await PairLock.TryAcquireAsync(pair.CachePath, pair.Name, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Config.MirrorCacheUntrustedException)
+        {
+            _log.Verbose($"[{pair.Name}] No notification: the pair's lock cannot be taken ({e.Message})");
+        }
+        if (held is null) return;
+        using (held)
+        {
+            await Quietly(pair, () => Notifier.PairRecordedAsync(pair, diverged, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A notification never changes the pair's result: whatever fails is a warning.</summary>
+    private async Task Quietly(MirrorPair pair, Func<Task> notify, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await notify().ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _log.Warning($"[{pair.Name}] Notification skipped: {_redactor.Redact(e.Message)}");
+        }
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ internal sealed class OriginBoundHandler : DelegatingHandler
     private readonly MirrorSide _forge;
     private readonly Uri _origin;
     private readonly Action<HttpRequestMessage> _authenticate;
+    private readonly string? _label;
 
     /// <param name="inner">The handler that sends; it must not follow redirects itself.</param>
     /// <param name="authenticate">Adds the credential to a request for the configured origin.</param>
@@ -27,6 +28,13 @@ internal sealed class OriginBoundHandler : DelegatingHandler
         _origin = apiBase;
         _authenticate = authenticate;
     }
+
+    /// <summary>
+    /// For a URL that is itself the secret (a notification webhook): messages say <paramref name="label"/>
+    /// and name origins only, never the path.
+    /// </summary>
+    public OriginBoundHandler(string label, Uri url, HttpMessageHandler? inner = null)
+        : this(MirrorSide.GitHub, url, static _ => { }, inner) => _label = label;
 
     /// <summary>A socket handler that follows no redirect: the policy is this class's.</summary>
     public static SocketsHttpHandler NewSocketsHandler() => new()
@@ -51,8 +59,9 @@ internal sealed class OriginBoundHandler : DelegatingHandler
             if (redirects >= MaxRedirects)
             {
                 response.Dispose();
-                throw new ForgeApiException(_forge, ForgeFailureKind.Server,
-                    $"{_forge} API: more than {MaxRedirects} redirects from {HttpOrigin.Describe(request.RequestUri!)}");
+                throw new ForgeApiException(_forge, ForgeFailureKind.Server, _label is null
+                    ? $"{_forge} API: more than {MaxRedirects} redirects from {HttpOrigin.Describe(request.RequestUri!)}"
+                    : $"{_label}: more than {MaxRedirects} redirects");
             }
             response.Dispose();
             var next = new HttpRequestMessage(request.Method, target);
@@ -65,6 +74,12 @@ internal sealed class OriginBoundHandler : DelegatingHandler
     private void Refuse(Uri target, Uri? from)
     {
         if (HttpOrigin.SameOrigin(target, _origin)) return;
+        if (_label is not null)
+        {
+            throw new ForgeApiException(_forge, ForgeFailureKind.RedirectRefused, from is null
+                ? $"{_label}: refused to send to {HttpOrigin.OriginOf(target)}, another origin than the configured one"
+                : $"{_label}: redirected to {HttpOrigin.OriginOf(target)}, another origin than the configured {HttpOrigin.OriginOf(_origin)}; not followed");
+        }
         var message = from is null
             ? $"{_forge} API: refused to send a request to {HttpOrigin.OriginOf(target)}: the token belongs to {HttpOrigin.OriginOf(_origin)} only"
             : $"{_forge} API: {HttpOrigin.Describe(from)} redirected to {HttpOrigin.OriginOf(target)}, another origin than the configured {HttpOrigin.OriginOf(_origin)}; "

@@ -28,6 +28,9 @@ public sealed class RemoteEndpoint
     /// <summary>Exception.Data key naming the host a failure came from (for the auth circuit breaker).</summary>
     public const string HostKey = "GitMirror.Host";
 
+    /// <summary>Exception.Data key naming the side (MirrorSide) a failure came from: two sides may share a host.</summary>
+    public const string SideKey = "GitMirror.Side";
+
     public MirrorSide Side { get; }
 
     public string Url { get; }
@@ -266,6 +269,7 @@ public sealed class RemoteEndpoint
             ? new GitTransportException(e.Kind, $"{e.Message.TrimEnd('.')}: check '{setting}' in the configuration file ({HostOnly(Url)})", e.StatusCode, e.RetryAfter, e)
             : e;
         explained.Data[HostKey] = Unattended.AuthCircuitBreaker.HostOf(Url);
+        explained.Data[SideKey] = Side;
         return explained;
     }
 

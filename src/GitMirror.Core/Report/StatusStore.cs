@@ -84,6 +84,31 @@ public sealed partial class StatusStore
         };
     }
 
+    /// <summary>What was last notified for the pair, and the issues open for it; empty when nothing was.</summary>
+    public PairNotificationState ReadNotification(string pairName) => Load(pairName) is { } file
+        ? new PairNotificationState(file.Notified, file.LastNotificationError, file.GitHubIssue, file.GitLabIssue)
+        : PairNotificationState.Empty;
+
+    /// <summary>
+    /// Stores what was notified, keeping the rest of the recorded status. The caller holds the pair's
+    /// lock, so a cron run, the service and a pwsh session never notify the same change twice.
+    /// </summary>
+    public void RecordNotification(string pairName, PairNotificationState state)
+    {
+        var previous = Load(pairName) ?? new StatusFile { PairName = pairName };
+        var next = previous with
+        {
+            Notified = state.Notified,
+            LastNotificationError = _redactor.Redact(state.LastNotificationError),
+            GitHubIssue = state.GitHubIssue,
+            GitLabIssue = state.GitLabIssue,
+        };
+        var path = PathFor(pairName);
+        CacheTrust.EnsureSubdirectory(_cacheDir, DirectoryName);
+        CacheTrust.CheckEntry(path);
+        AtomicFile.WriteAllBytesVolatile(path, JsonSerializer.SerializeToUtf8Bytes(next, StatusJson.Default.StatusFile));
+    }
+
     private StatusFile? Load(string pairName)
     {
         var path = PathFor(pairName);
@@ -127,6 +152,7 @@ public sealed partial class StatusStore
         ConsecutiveFailures = file?.ConsecutiveFailures ?? 0,
         DivergedRefs = file?.DivergedRefs ?? [],
         LastError = file?.LastError,
+        LastNotificationError = file?.LastNotificationError,
     };
 
     /// <summary>The file format (version 1); kept apart from the public MirrorPairStatus so either can evolve.</summary>
@@ -149,6 +175,15 @@ public sealed partial class StatusStore
         public string[] DivergedRefs { get; init; } = [];
 
         public string? LastError { get; init; }
+
+        /// <summary>The state last notified (halted or failed); null: nothing to recover from.</summary>
+        public string? Notified { get; init; }
+
+        public string? LastNotificationError { get; init; }
+
+        public long? GitHubIssue { get; init; }
+
+        public long? GitLabIssue { get; init; }
     }
 
     /// <summary>
@@ -158,4 +193,14 @@ public sealed partial class StatusStore
     [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true, WriteIndented = true)]
     [JsonSerializable(typeof(StatusFile))]
     private sealed partial class StatusJson : JsonSerializerContext;
+}
+
+/// <summary>
+/// A pair's notification state in its status file: the state last notified (<c>halted</c>,
+/// <c>failed</c>, or null when healthy or never told), the last delivery error, and the issues
+/// opened for a halt (GitHub issue number, GitLab issue iid).
+/// </summary>
+public sealed record PairNotificationState(string? Notified, string? LastNotificationError, long? GitHubIssue, long? GitLabIssue)
+{
+    public static PairNotificationState Empty { get; } = new(null, null, null, null);
 }

@@ -67,6 +67,7 @@ internal static class StatusPage
             html.Append("</td>");
             html.Append($"<td><span class=\"badge {badge.Item1}\">{E(badge.Item2)}</span>");
             if (status.LastError is { Length: > 0 } error) html.Append($"<div class=\"error\">{E(error)}</div>");
+            if (status.LastNotificationError is { Length: > 0 } notifyError) html.Append($"<div class=\"error\">notification failed: {E(notifyError)}</div>");
             html.Append("</td>");
             html.Append($"<td>{E(Time(status.LastRun))}</td><td>{E(Time(status.LastSuccess))}</td><td>{status.ConsecutiveFailures}</td><td>");
             if (status.DivergedRefs.Length == 0) html.Append("<span class=\"muted\">none</span>");

@@ -54,6 +54,7 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
             LogPath = LogPath is null ? null : ResolveFileSystemPath(LogPath, nameof(LogPath)),
             MetricsPath = MetricsPath is null ? null : ResolveFileSystemPath(MetricsPath, nameof(MetricsPath)),
             DryRun = IsWhatIf,
+            Notify = (config ?? NotifyConfigOf(selected))?.Notify,
         };
         // Before anything runs: a log or metrics file that cannot be written would otherwise fail after the pushes.
         CheckWritable(options.LogPath, nameof(LogPath));
@@ -98,6 +99,25 @@ public sealed class SyncMirrorPairCommand : SelectedPairsCommandBase
             {
                 ErrorDetails = new ErrorDetails($"The metrics could not be written to {options.MetricsPath}: {e.Message}"),
             });
+        }
+    }
+
+    /// <summary>
+    /// Pairs piped in from Get-MirrorPair: their config file's notification settings, when they all
+    /// come from one file that still reads; otherwise no notifications (said in the verbose stream).
+    /// </summary>
+    private Core.Config.MirrorConfig? NotifyConfigOf(IReadOnlyList<MirrorPair> pairs)
+    {
+        var files = pairs.Select(p => p.ConfigPath).Distinct(StringComparer.Ordinal).ToList();
+        if (files.Count != 1) return null;
+        try
+        {
+            return Core.Config.ConfigLoader.Load(files[0]);
+        }
+        catch (Core.Config.MirrorConfigException e)
+        {
+            WriteVerbose($"No notifications: {e.Message}");
+            return null;
         }
     }
 

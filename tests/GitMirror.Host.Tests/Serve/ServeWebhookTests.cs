@@ -98,7 +98,7 @@ public sealed class ServeWebhookTests : IDisposable
         Assert.Matches(@"\ngitmirror_uptime_seconds \d", metrics);
         var status = JsonDocument.Parse(await (await serve.GetAsync("/status")).Content.ReadAsStringAsync()).RootElement;
         var pair = Assert.Single(status.EnumerateArray());
-        Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError", "Organization"],
+        Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError", "Organization", "LastNotificationError"],
             pair.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.Equal("widgets", pair.GetProperty("PairName").GetString());
         Assert.Equal("Synced", pair.GetProperty("Status").GetString());
@@ -133,7 +133,7 @@ public sealed class ServeWebhookTests : IDisposable
         var status = JsonDocument.Parse(await (await serve.GetAsync("/status")).Content.ReadAsStringAsync()).RootElement[0];
         Assert.Equal("Halted", status.GetProperty("Status").GetString());
         Assert.False(status.GetProperty("Healthy").GetBoolean());
-        Assert.Equal(["refs/heads/main"], status.GetProperty("DivergedRefs").EnumerateArray().Select(e => e.GetString()).ToArray());
+        Assert.Equal(["refs/heads/main"], status.GetProperty("DivergedRefs").EnumerateArray().Select(e => e.GetString()!).ToArray());
         var page = await (await serve.GetAsync("/")).Content.ReadAsStringAsync();
         Assert.Contains(WebUtility.HtmlEncode($"Repair-MirrorDivergence -Path '{World.ConfigPath}' -Name 'gadgets' -Ref 'refs/heads/main' -Prefer GitHub"), page);
         Assert.Contains("gitmirror_pair_diverged_refs{pair=\"gadgets\"} 1", await (await serve.GetAsync("/metrics")).Content.ReadAsStringAsync());

@@ -36,6 +36,9 @@ public sealed class FakeGitHubRepository
 
     /// <summary>Deploy keys in creation order.</summary>
     public List<FakeDeployKey> DeployKeys { get; } = [];
+
+    /// <summary>Issues in creation order (number = position + 1).</summary>
+    public List<FakeIssue> Issues { get; } = [];
 }
 
 /// <summary>
@@ -235,6 +238,32 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
             ("GET", ["repos", var o, var r, "hooks"]) => WithRepo(o, r, repo => FakeResponse.Json(new JsonArray([.. repo.Hooks.Select(h => (JsonNode)HookJson(repo, h))]))),
             ("POST", ["repos", var o, var r, "hooks"]) => WithRepo(o, r, repo => WriteHook(repo, null, body)),
             ("PATCH", ["repos", var o, var r, "hooks", var id]) => WithRepo(o, r, repo => WriteHook(repo, id, body)),
+            ("POST", ["repos", var o, var r, "issues"]) => WithRepo(o, r, repo =>
+            {
+                var issue = new FakeIssue
+                {
+                    Number = repo.Issues.Count + 1, Title = body?["title"]?.GetValue<string>() ?? "",
+                    Body = body?["body"]?.GetValue<string>() ?? "", Labels = FakeIssue.LabelsOf(body?["labels"]),
+                };
+                repo.Issues.Add(issue);
+                return FakeResponse.Json(IssueJson(repo, issue), 201);
+            }),
+            ("GET", ["repos", var o, var r, "issues"]) => WithRepo(o, r, repo =>
+                FakeResponse.Json(new JsonArray([.. FakeIssue.Filter(repo.Issues, query, "open").Select(i => (JsonNode)IssueJson(repo, i))]))),
+            ("PATCH", ["repos", var o, var r, "issues", var n]) => WithRepo(o, r, repo => WithIssue(repo, n, issue =>
+            {
+                if (body?["state"]?.GetValue<string>() is { } state) issue.Open = state == "open";
+                return FakeResponse.Json(IssueJson(repo, issue));
+            })),
+            ("POST", ["repos", var o, var r, "issues", var n, "comments"]) => WithRepo(o, r, repo => WithIssue(repo, n, issue =>
+            {
+                issue.Comments.Add(body?["body"]?.GetValue<string>() ?? "");
+                return FakeResponse.Json(new JsonObject
+                {
+                    ["id"] = issue.Number * 1000 + issue.Comments.Count, ["body"] = issue.Comments[^1],
+                    ["html_url"] = $"https://github.example/{repo.FullName}/issues/{issue.Number}#c", ["created_at"] = "2024-01-01T00:00:00Z",
+                }, 201);
+            })),
             ("PATCH", ["repos", var o, var r, "actions", "variables", var name]) => WithRepo(o, r, repo =>
             {
                 if (!repo.Variables.ContainsKey(name)) return NotFound();
@@ -415,6 +444,22 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
         ["value"] = value,
         ["created_at"] = "2024-01-01T00:00:00Z",
         ["updated_at"] = "2024-01-01T00:00:00Z",
+    };
+
+    private static FakeResponse WithIssue(FakeGitHubRepository repo, string number, Func<FakeIssue, FakeResponse> then) =>
+        repo.Issues.FirstOrDefault(i => i.Number.ToString(System.Globalization.CultureInfo.InvariantCulture) == number) is { } issue ? then(issue) : NotFound();
+
+    private static JsonObject IssueJson(FakeGitHubRepository repo, FakeIssue issue) => new()
+    {
+        ["id"] = 5000 + issue.Number,
+        ["number"] = issue.Number,
+        ["title"] = issue.Title,
+        ["body"] = issue.Body,
+        ["state"] = issue.Open ? "open" : "closed",
+        ["labels"] = new JsonArray([.. issue.Labels.Select(l => (JsonNode)new JsonObject { ["name"] = l })]),
+        ["html_url"] = $"https://github.example/{repo.FullName}/issues/{issue.Number}",
+        ["url"] = $"https://api.github.example/repos/{repo.FullName}/issues/{issue.Number}",
+        ["created_at"] = "2024-01-01T00:00:00Z",
     };
 
     private static FakeResponse NotFound() => FakeResponse.Json(new JsonObject

@@ -42,6 +42,9 @@ public sealed class FakeGitLabProject
 
     /// <summary>Deploy keys enabled for the project, in creation order.</summary>
     public List<FakeDeployKey> DeployKeys { get; } = [];
+
+    /// <summary>Issues in creation order (iid = position + 1).</summary>
+    public List<FakeIssue> Issues { get; } = [];
 }
 
 /// <summary>A project webhook as the GitLab fake holds it (Token is write-only in the real API).</summary>
@@ -158,6 +161,28 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
             ("GET", ["projects", var p, "hooks"]) => WithProject(p, project => Page(project.Hooks.Select(HookJson).ToList(), query, response)),
             ("POST", ["projects", var p, "hooks"]) => WithProject(p, project => WriteHook(project, null, body)),
             ("PUT", ["projects", var p, "hooks", var id]) => WithProject(p, project => WriteHook(project, id, body)),
+            ("POST", ["projects", var p, "issues"]) => WithProject(p, project =>
+            {
+                var issue = new FakeIssue
+                {
+                    Number = project.Issues.Count + 1, Title = body?["title"]?.GetValue<string>() ?? "",
+                    Body = body?["description"]?.GetValue<string>() ?? "", Labels = FakeIssue.LabelsOf(body?["labels"]),
+                };
+                project.Issues.Add(issue);
+                return FakeResponse.Json(IssueJson(issue), 201);
+            }),
+            ("GET", ["projects", var p, "issues"]) => WithProject(p, project =>
+                Page([.. FakeIssue.Filter(project.Issues, query, "opened").Select(IssueJson)], query, response)),
+            ("PUT", ["projects", var p, "issues", var iid]) => WithProject(p, project => WithIssue(project, iid, issue =>
+            {
+                if (body?["state_event"]?.GetValue<string>() is { } change) issue.Open = change == "reopen";
+                return FakeResponse.Json(IssueJson(issue));
+            })),
+            ("POST", ["projects", var p, "issues", var iid, "notes"]) => WithProject(p, project => WithIssue(project, iid, issue =>
+            {
+                issue.Comments.Add(body?["body"]?.GetValue<string>() ?? "");
+                return FakeResponse.Json(new JsonObject { ["id"] = issue.Number * 1000 + issue.Comments.Count, ["body"] = issue.Comments[^1] }, 201);
+            })),
             _ => FakeResponse.Message(404, "404 Not Found"),
         };
     }
@@ -348,6 +373,18 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
         ["hidden"] = v.Hidden,
         ["raw"] = v.Raw,
         ["environment_scope"] = "*",
+    };
+
+    private static FakeResponse WithIssue(FakeGitLabProject project, string iid, Func<FakeIssue, FakeResponse> then) =>
+        project.Issues.FirstOrDefault(i => i.Number.ToString(CultureInfo.InvariantCulture) == iid) is { } issue ? then(issue) : NotFound("Issue");
+
+    private static JsonObject IssueJson(FakeIssue issue) => new()
+    {
+        ["iid"] = issue.Number,
+        ["title"] = issue.Title,
+        ["description"] = issue.Body,
+        ["state"] = issue.Open ? "opened" : "closed",
+        ["labels"] = new JsonArray([.. issue.Labels.Select(l => (JsonNode)l)]),
     };
 
     private static FakeResponse NotFound(string what) => FakeResponse.Message(404, $"404 {what} Not Found");

@@ -244,6 +244,34 @@ public sealed class GitHubForge
         Call($"PATCH /repos/{owner}/{repo}/hooks/{hookId}", async () => (object)await new ApiConnection(_client.Connection).Patch<RepositoryHook>(
             new Uri($"repos/{owner}/{repo}/hooks/{hookId}", UriKind.Relative), PushHookBody(url, secret)).ConfigureAwait(false), ct);
 
+    /// <summary>Opens an issue (<c>POST /repos/{o}/{r}/issues</c>); returns its number.</summary>
+    public Task<long> CreateIssueAsync(string owner, string repo, string title, string body, IReadOnlyList<string> labels, CancellationToken ct) =>
+        Call($"POST /repos/{owner}/{repo}/issues", async () =>
+        {
+            var issue = new NewIssue(title) { Body = body };
+            foreach (var label in labels) issue.Labels.Add(label);
+            return (long)(await _client.Issue.Create(owner, repo, issue).ConfigureAwait(false)).Number;
+        }, ct);
+
+    /// <summary>The numbers and titles of the open issues carrying <paramref name="label"/> (pull requests left out).</summary>
+    public Task<IReadOnlyList<(long Number, string Title)>> ListOpenIssuesAsync(string owner, string repo, string label, CancellationToken ct) =>
+        Call($"GET /repos/{owner}/{repo}/issues", async () =>
+        {
+            var request = new RepositoryIssueRequest { State = ItemStateFilter.Open };
+            request.Labels.Add(label);
+            var issues = await _client.Issue.GetAllForRepository(owner, repo, request).ConfigureAwait(false);
+            return (IReadOnlyList<(long, string)>)issues.Where(i => i.PullRequest is null).Select(i => ((long)i.Number, i.Title ?? "")).ToList();
+        }, ct);
+
+    /// <summary>Comments on an issue, then closes it.</summary>
+    public Task CloseIssueAsync(string owner, string repo, long number, string comment, CancellationToken ct) =>
+        Call($"PATCH /repos/{owner}/{repo}/issues/{number}", async () =>
+        {
+            await _client.Issue.Comment.Create(owner, repo, checked((int)number), comment).ConfigureAwait(false);
+            await _client.Issue.Update(owner, repo, checked((int)number), new IssueUpdate { State = ItemState.Closed }).ConfigureAwait(false);
+            return true;
+        }, ct);
+
     private static object PushHookBody(string url, string secret) => new
     {
         name = "web",

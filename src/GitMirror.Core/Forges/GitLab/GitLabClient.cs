@@ -129,6 +129,27 @@ public sealed class GitLabClient : IDisposable
         return _http.SendAsync(request, ct);
     }
 
+    /// <summary>Opens an issue (<c>POST /projects/:id/issues</c>) with comma-separated labels.</summary>
+    public Task<GitLabIssue> CreateIssueAsync(string projectPath, string title, string description, string labels, CancellationToken ct) =>
+        SendAsync<GitLabIssue>(HttpMethod.Post, $"projects/{Encode(projectPath)}/issues",
+            new Dictionary<string, object> { ["title"] = title, ["description"] = description, ["labels"] = labels }, ct);
+
+    /// <summary>The project's open issues carrying <paramref name="label"/>, every page.</summary>
+    public Task<IReadOnlyList<GitLabIssue>> ListOpenIssuesAsync(string projectPath, string label, CancellationToken ct) =>
+        ListAllPagesAsync<GitLabIssue>($"projects/{Encode(projectPath)}/issues?state=opened&labels={Encode(label)}", ct);
+
+    /// <summary>Comments on an issue (<c>POST /projects/:id/issues/:iid/notes</c>).</summary>
+    public async Task AddIssueNoteAsync(string projectPath, long iid, string body, CancellationToken ct)
+    {
+        using var _ = await SendRawAsync(HttpMethod.Post, $"projects/{Encode(projectPath)}/issues/{iid}/notes",
+            new Dictionary<string, object> { ["body"] = body }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes an issue (<c>PUT /projects/:id/issues/:iid</c> with state_event=close).</summary>
+    public Task<GitLabIssue> CloseIssueAsync(string projectPath, long iid, CancellationToken ct) =>
+        SendAsync<GitLabIssue>(HttpMethod.Put, $"projects/{Encode(projectPath)}/issues/{iid}",
+            new Dictionary<string, object> { ["state_event"] = "close" }, ct);
+
     public void Dispose() => _http.Dispose();
 
     // masked_and_hidden (GitLab 17.4+) exists only on creation; older GitLab ignores it and masks.
@@ -144,7 +165,7 @@ public sealed class GitLabClient : IDisposable
     private async Task<IReadOnlyList<T>> ListAllPagesAsync<T>(string resource, CancellationToken ct)
     {
         var all = new List<T>();
-        string? next = $"{resource}?per_page={PageSize}&page=1";
+        string? next = $"{resource}{(resource.Contains('?', StringComparison.Ordinal) ? '&' : '?')}per_page={PageSize}&page=1";
         while (next is not null)
         {
             using var response = await SendRawAsync(HttpMethod.Get, next, null, ct).ConfigureAwait(false);

@@ -64,3 +64,9 @@ public static class GitLabVisibility
     public const string Internal = "internal";
     public const string Public = "public";
 }
+
+/// <summary>A project issue (<c>GET /projects/:id/issues</c>): <c>iid</c> is its number within the project.</summary>
+public sealed record GitLabIssue(
+    [property: JsonPropertyName("iid")] long Iid,
+    [property: JsonPropertyName("title")] string? Title,
+    [property: JsonPropertyName("state")] string? State);
