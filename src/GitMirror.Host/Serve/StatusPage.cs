@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using GitMirror.Core.Report;
 using GitMirror.Core.Service;
 
 namespace GitMirror.Host.Serve;
@@ -43,7 +44,7 @@ internal static class StatusPage
               .badge { display: inline-block; padding: .05rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600; }
               .ok { background: #dafbe1; color: #1a7f37; } .bad { background: #ffebe9; color: #cf222e; } .never { background: #eaeef2; color: #57606a; }
               code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f6f8fa; padding: .1rem .3rem; border-radius: 4px; }
-              .repair { display: block; margin-top: .3rem; white-space: pre-wrap; word-break: break-all; }
+              .repair { display: block; margin-top: .3rem; white-space: pre; overflow-x: auto; overflow-wrap: normal; word-break: normal; max-width: 60rem; }
               .error { color: #cf222e; font-size: .9rem; }
               .muted { color: #57606a; }
             </style>
@@ -71,7 +72,12 @@ internal static class StatusPage
             foreach (var diverged in status.DivergedRefs)
             {
                 html.Append($"<div class=\"diverged\"><code>{E(diverged)}</code>");
-                html.Append($"<code class=\"repair\">{E(RepairCommand(service.Config.ConfigPath, status.PairName, diverged))}</code></div>");
+                // Both choices, each whole on one line (a command broken mid-word pastes wrong).
+                foreach (var prefer in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
+                {
+                    html.Append($"<code class=\"repair\">{E(RepairCommands.Repair(service.Config.ConfigPath, status.PairName, diverged, prefer))}</code>");
+                }
+                html.Append("</div>");
             }
             html.Append("</td></tr>\n");
         }
@@ -85,12 +91,6 @@ internal static class StatusPage
             """);
         return html.ToString();
     }
-
-    /// <summary>The command a person runs to settle a diverged ref (they pick -Prefer).</summary>
-    public static string RepairCommand(string configPath, string pairName, string fullRef) =>
-        $"Repair-MirrorDivergence -Path {Quote(configPath)} -Name {Quote(pairName)} -Ref {Quote(fullRef)} -Prefer GitHub";
-
-    private static string Quote(string value) => "'" + value.Replace("'", "''") + "'";
 
     private static string Time(DateTimeOffset? time) =>
         time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "never";
