@@ -98,19 +98,25 @@ internal static class ServeCommand
             LogPath = options.LogPath is null ? null : Path.GetFullPath(options.LogPath),
         }, new ConsoleLog(), Say);
 
+        var access = new StatusAccess(StatusAccess.TokenFromEnvironment(), options.StatusListen is not null);
         WebApplication app;
         try
         {
-            app = Build(options, service);
+            app = Build(options, service, access);
             app.Start();
         }
         catch (Exception e) when (e is IOException or FormatException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
-            Console.Error.WriteLine($"gitmirror serve: cannot listen on {options.Listen}: {e.Message}");
+            Console.Error.WriteLine($"gitmirror serve: cannot listen on {options.Listen}{(options.StatusListen is null ? "" : " and " + options.StatusListen)}: {e.Message}");
             return ExitCodes.Failed;
         }
 
-        foreach (var address in app.Urls) Say($"Listening on {address}");
+        // Kestrel lists its addresses in the order they were added: -Listen first, then -StatusListen.
+        var urls = app.Urls.ToList();
+        Say($"Listening on {urls[0]}");
+        if (options.StatusListen is not null && urls.Count > 1) Say($"Status pages on {urls[1]}");
+        foreach (var address in urls.Skip(options.StatusListen is null ? 1 : 2)) Say($"Listening on {address}");
+        if (!access.SyncAllowed) Say($"{StatusAccess.TokenVariable} is not set: the status pages are open to whoever reaches them, and sync requests are refused.");
         Say($"Serving {service.OwnedPairs.Count} of {config.Pairs.Count} pairs from {config.ConfigPath}"
             + (routing is null ? "" : $" ({routing})")
             + (options.PollIntervalSec > 0 ? $"; polling every {options.PollIntervalSec} s" : "; no polling"));
@@ -120,7 +126,7 @@ internal static class ServeCommand
         return ExitCodes.Success;
     }
 
-    private static WebApplication Build(ServeOptions options, MirrorService service)
+    private static WebApplication Build(ServeOptions options, MirrorService service, StatusAccess access)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -134,6 +140,22 @@ internal static class ServeCommand
             var (address, localhost, port) = ServeOptions.ParseListen(options.Listen);
             if (localhost) kestrel.ListenLocalhost(port);
             else kestrel.Listen(address!, port, listen => listen.Protocols = HttpProtocols.Http1);
+            if (options.StatusListen is not null)
+            {
+                // Connections of the status listener are marked, so one pipeline can tell them apart.
+                void Mark(ListenOptions listen)
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    listen.Use(next => connection =>
+                    {
+                        connection.Items[StatusAccess.StatusConnectionKey] = true;
+                        return next(connection);
+                    });
+                }
+                var (statusAddress, statusLocalhost, statusPort) = ServeOptions.ParseListen(options.StatusListen, "-StatusListen");
+                if (statusLocalhost) kestrel.ListenLocalhost(statusPort, Mark);
+                else kestrel.Listen(statusAddress!, statusPort, Mark);
+            }
         });
         var app = builder.Build();
 
@@ -147,13 +169,15 @@ internal static class ServeCommand
             service.StopAsync(ShutdownGrace).GetAwaiter().GetResult();
         });
 
+        app.Use((context, next) => access.FilterAsync(context, next));
         app.MapPost("/hooks/github", context => HookAsync(context, MirrorSide.GitHub, service));
         app.MapPost("/hooks/gitlab", context => HookAsync(context, MirrorSide.GitLab, service));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => ready ? Results.Text("ready\n") : Results.Text("stopping\n", statusCode: 503));
         app.MapGet("/metrics", () => Results.Text(service.MetricsText(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/status", () => Results.Text(JsonSerializer.Serialize(service.Statuses(), StatusJson), "application/json; charset=utf-8"));
-        app.MapGet("/", () => Results.Text(StatusPage.Render(service, DateTimeOffset.UtcNow), "text/html; charset=utf-8"));
+        app.MapGet("/", () => Results.Text(StatusPage.Render(service, DateTimeOffset.UtcNow, access.SyncAllowed), "text/html; charset=utf-8"));
+        app.MapPost("/pairs/{**rest}", context => SyncNowAsync(context, service, access));
         return app;
     }
 
@@ -184,6 +208,43 @@ internal static class ServeCommand
                 .ToList();
             _ = ForwardAsync(service, decision, headers!, body!);
         }
+    }
+
+    /// <summary><c>POST /pairs/{name}/sync</c>: the pair is synced as for an event.</summary>
+    private static async Task SyncNowAsync(HttpContext context, MirrorService service, StatusAccess access)
+    {
+        async Task Answer(int status, string key, string? value)
+        {
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsJsonAsync(new Dictionary<string, string?> { [key] = value }, context.RequestAborted);
+        }
+        if (!access.SyncAllowed)
+        {
+            await Answer(StatusCodes.Status403Forbidden, "error", $"sync requests need a credential: set {StatusAccess.TokenVariable} for the service");
+            return;
+        }
+        if (StatusAccess.CrossSite(context.Request))
+        {
+            await Answer(StatusCodes.Status403Forbidden, "error", "a sync request from another site's page is refused");
+            return;
+        }
+        var name = StatusAccess.SyncPairName(context);
+        var pair = name is null ? null
+            : service.OwnedPairs.FirstOrDefault(p => p.Name.Equals(name, StringComparison.Ordinal))
+              ?? service.OwnedPairs.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+        if (pair is null)
+        {
+            var elsewhere = name is not null && service.Config.Pairs.Any(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+            await Answer(StatusCodes.Status404NotFound, "error", elsewhere ? "the pair belongs to another shard: ask its owner" : "no such pair");
+            return;
+        }
+        if (!service.Scheduler.Request(pair))
+        {
+            await Answer(StatusCodes.Status503ServiceUnavailable, "error", "stopping");
+            return;
+        }
+        Say($"Sync of '{pair.Name}' requested over HTTP.");
+        await Answer(StatusCodes.Status202Accepted, "accepted", pair.Name);
     }
 
     private static Dictionary<string, object?> AnswerOf(WebhookDecision decision) => decision.Outcome switch

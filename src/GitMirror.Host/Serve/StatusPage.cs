@@ -13,7 +13,8 @@ namespace GitMirror.Host.Serve;
 /// </summary>
 internal static class StatusPage
 {
-    public static string Render(MirrorService service, DateTimeOffset now)
+    /// <param name="syncAllowed">Show a "Sync now" button per pair (only when sync requests are allowed).</param>
+    public static string Render(MirrorService service, DateTimeOffset now, bool syncAllowed = false)
     {
         var statuses = service.Statuses()
             .OrderBy(s => s.Healthy)
@@ -47,13 +48,14 @@ internal static class StatusPage
               .repair { display: block; margin-top: .3rem; white-space: pre; overflow-x: auto; overflow-wrap: normal; word-break: normal; max-width: 60rem; }
               .error { color: #cf222e; font-size: .9rem; }
               .muted { color: #57606a; }
+              form.sync { margin: .3rem 0 0; } form.sync button { font-size: .8rem; padding: .1rem .5rem; cursor: pointer; }
             </style>
             </head>
             <body>
             <h1>GitMirror</h1>
             <p class="summary" id="summary">{{E(scope)}} · <strong>{{(unhealthy == 0 ? "all healthy" : $"{unhealthy} need attention")}}</strong> · {{E(Time(now))}} · refreshes every 10 s</p>
             <table id="pairs">
-            <thead><tr><th>Pair</th><th>Status</th><th>Last run</th><th>Last success</th><th>Failures</th><th>Diverged refs</th></tr></thead>
+            <thead><tr><th>Pair</th>{{(syncAllowed ? "<th></th>" : "")}}<th>Status</th><th>Last run</th><th>Last success</th><th>Failures</th><th>Diverged refs</th></tr></thead>
             <tbody>
 
             """);
@@ -64,6 +66,11 @@ internal static class StatusPage
                 : ("bad", status.Status.ToString()!);
             html.Append($"<tr class=\"pair {(status.Healthy ? "healthy" : "unhealthy")}\" data-pair=\"{E(status.PairName)}\">");
             html.Append($"<td class=\"name\">{E(status.PairName)}</td>");
+            if (syncAllowed)
+            {
+                // A plain form works without scripts; the script below posts it in place instead.
+                html.Append($"<td class=\"sync\"><form class=\"sync\" method=\"post\" action=\"pairs/{E(Uri.EscapeDataString(status.PairName))}/sync\"><button type=\"submit\">Sync now</button></form></td>");
+            }
             html.Append($"<td><span class=\"badge {badge.Item1}\">{E(badge.Item2)}</span>");
             if (status.LastError is { Length: > 0 } error) html.Append($"<div class=\"error\">{E(error)}</div>");
             html.Append("</td>");
@@ -84,6 +91,18 @@ internal static class StatusPage
         html.Append("""
             </tbody>
             </table>
+            <script>
+            document.addEventListener('submit', event => {
+              const form = event.target;
+              if (!form.classList.contains('sync')) return;
+              event.preventDefault();
+              const button = form.querySelector('button');
+              button.disabled = true;
+              fetch(form.action, { method: 'POST', credentials: 'same-origin' })
+                .then(r => { button.textContent = r.status === 202 ? 'Sync requested' : 'Refused (' + r.status + ')'; })
+                .catch(() => { button.textContent = 'Failed'; button.disabled = false; });
+            });
+            </script>
             <p class="muted">Repair: choose the side whose commits win (<code>-Prefer GitHub</code> or <code>-Prefer GitLab</code>); the other side's commits are kept under <code>gitmirror/backup/</code>. Add <code>-WhatIf</code> to see what it would do.</p>
             </body>
             </html>
