@@ -90,7 +90,7 @@ public sealed class MirrorService
         Metrics.CountEvent(decision.Forge, decision.MetricOutcome);
         if (decision.Outcome == WebhookOutcome.Forwarded) return; // logged once the owner answered (LogForward)
         Log(decision, decision.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture), decision.Reason);
-        if (decision.Outcome is WebhookOutcome.Unauthorized or WebhookOutcome.BadRequest or WebhookOutcome.TooLarge)
+        if (decision.Outcome is WebhookOutcome.Unauthorized or WebhookOutcome.BadRequest or WebhookOutcome.TooLarge or WebhookOutcome.Busy or WebhookOutcome.TimedOut)
         {
             _say($"{decision.Forge} webhook refused ({decision.HttpStatus}): {decision.Reason}");
         }

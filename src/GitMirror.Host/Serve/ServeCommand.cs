@@ -102,7 +102,7 @@ internal static class ServeCommand
         WebApplication app;
         try
         {
-            app = Build(options, service, access);
+            app = Build(options, service, access, secret.Trim());
             app.Start();
         }
         catch (Exception e) when (e is IOException or FormatException or InvalidOperationException or System.Net.Sockets.SocketException)
@@ -126,7 +126,7 @@ internal static class ServeCommand
         return ExitCodes.Success;
     }
 
-    private static WebApplication Build(ServeOptions options, MirrorService service, StatusAccess access)
+    private static WebApplication Build(ServeOptions options, MirrorService service, StatusAccess access, string secret)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -136,6 +136,10 @@ internal static class ServeCommand
         {
             // The body limit is ours (413 with a reason), not Kestrel's.
             kestrel.Limits.MaxRequestBodySize = null;
+            // A sender that trickles is cut off: headers within 10 s, the body at 1 KB/s at least
+            // after 5 s (the total time a body may take is the hook's own limit).
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
             kestrel.AddServerHeader = false;
             var (address, localhost, port) = ServeOptions.ParseListen(options.Listen);
             if (localhost) kestrel.ListenLocalhost(port);
@@ -170,8 +174,10 @@ internal static class ServeCommand
         });
 
         app.Use((context, next) => access.FilterAsync(context, next));
-        app.MapPost("/hooks/github", context => HookAsync(context, MirrorSide.GitHub, service));
-        app.MapPost("/hooks/gitlab", context => HookAsync(context, MirrorSide.GitLab, service));
+        var bodies = new WebhookBodyReader(WebhookBodyReader.DefaultBudgetBytes, WebhookBodyReader.DefaultBodyTime);
+        var secretKey = System.Text.Encoding.UTF8.GetBytes(secret);
+        app.MapPost("/hooks/github", context => HookAsync(context, MirrorSide.GitHub, service, bodies, secretKey));
+        app.MapPost("/hooks/gitlab", context => HookAsync(context, MirrorSide.GitLab, service, bodies, secretKey));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => ready ? Results.Text("ready\n") : Results.Text("stopping\n", statusCode: 503));
         app.MapGet("/metrics", () => Results.Text(service.MetricsText(), "text/plain; version=0.0.4; charset=utf-8"));
@@ -181,7 +187,7 @@ internal static class ServeCommand
         return app;
     }
 
-    private static async Task HookAsync(HttpContext context, MirrorSide forge, MirrorService service)
+    private static async Task HookAsync(HttpContext context, MirrorSide forge, MirrorService service, WebhookBodyReader bodies, byte[] secretKey)
     {
         var receivedAt = Stopwatch.GetTimestamp();
         var request = context.Request;
@@ -191,13 +197,23 @@ internal static class ServeCommand
         var decision = service.Receiver.CheckHeaders(forge, Header, request.ContentLength);
         if (decision is null)
         {
-            body = await ReadLimitedAsync(request.Body, WebhookReceiver.MaxBodyBytes, context.RequestAborted);
-            decision = body is null ? WebhookReceiver.TooLarge(forge) : service.Receiver.Decide(forge, Header, body);
+            var (outcome, read) = await bodies.ReadAsync(request.Body, forge == MirrorSide.GitHub ? secretKey : null, Header("X-Hub-Signature-256"), context.RequestAborted);
+            body = read;
+            decision = outcome switch
+            {
+                WebhookBodyReader.Outcome.Complete => service.Receiver.Decide(forge, Header, read),
+                WebhookBodyReader.Outcome.TooLarge => WebhookReceiver.TooLarge(forge),
+                WebhookBodyReader.Outcome.WrongSignature => new WebhookDecision(WebhookOutcome.Unauthorized, forge, "wrong X-Hub-Signature-256"),
+                WebhookBodyReader.Outcome.OverBudget => new WebhookDecision(WebhookOutcome.Busy, forge, "the webhook bodies being received already fill the memory budget; retry later"),
+                _ => new WebhookDecision(WebhookOutcome.TimedOut, forge, $"the body did not arrive within {bodies.BodyTime.TotalSeconds:0} s"),
+            };
         }
         service.Handle(decision, receivedAt);
 
         context.Response.StatusCode = decision.HttpStatus;
-        if (decision.Outcome == WebhookOutcome.TooLarge) context.Response.Headers.Connection = "close";
+        // A body not read to its end: close the connection rather than read the rest.
+        if (decision.Outcome is WebhookOutcome.TooLarge or WebhookOutcome.Busy or WebhookOutcome.TimedOut) context.Response.Headers.Connection = "close";
+        if (decision.Outcome == WebhookOutcome.Busy) context.Response.Headers.RetryAfter = WebhookBodyReader.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await context.Response.WriteAsJsonAsync(AnswerOf(decision), context.RequestAborted);
 
         if (decision.Outcome == WebhookOutcome.Forwarded)
@@ -274,20 +290,6 @@ internal static class ServeCommand
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             service.LogForward(decision, null, e is TaskCanceledException ? "no answer within 10 s" : e.Message);
-        }
-    }
-
-    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/> (read no further).</summary>
-    private static async Task<byte[]?> ReadLimitedAsync(Stream body, long limit, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        while (true)
-        {
-            var read = await body.ReadAsync(chunk, cancellationToken);
-            if (read == 0) return buffer.ToArray();
-            if (buffer.Length + read > limit) return null;
-            buffer.Write(chunk, 0, read);
         }
     }
 
