@@ -167,7 +167,7 @@ public static partial class ConfigLoader
             });
         }
 
-        return new MirrorConfig
+        var config = new MirrorConfig
         {
             Warnings = [.. github.Warnings(ForgeKeyGitHub), .. gitlab.Warnings(ForgeKeyGitLab)],
             ConfigPath = fullPath,
@@ -178,6 +178,9 @@ public static partial class ConfigLoader
             Pairs = pairs,
             WebhookSecretEnv = webhookSecretEnv,
         };
+        // git children of this process never see the variables this config names for secrets.
+        Transport.ChildEnvironment.WithholdSecretsOf(config);
+        return config;
     }
 
     private const string ForgeKeyGitHub = "github";
