@@ -30,6 +30,9 @@ public sealed record MirrorServiceOptions
 
     /// <summary>How long a sync waits for another run (a cron Sync-MirrorPair, a repair) that holds the pair.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The least time between the starts of one pair's syncs, however many events arrive.</summary>
+    public TimeSpan MinSyncInterval { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>
@@ -60,7 +63,7 @@ public sealed class MirrorService
         if (options.LogPath is not null) _eventLog = new JsonLineLog(options.LogPath, JsonLineLog.NewRunId(), redactor);
         _statuses = new StatusStore(options.Config.CachePath, log, redactor);
         Receiver = new WebhookReceiver(new PairDirectory(pairs), options.Secret, new DeliveryMemory(), options.Routing);
-        Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed);
+        Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed, options.MinSyncInterval);
     }
 
     public MirrorConfig Config => _options.Config;

@@ -119,10 +119,18 @@ public sealed class WebhookReceiver
         // The owner remembers deliveries (a forwarder does not): a redelivery through another replica is still caught here.
         if (DeliveryKey(forge, header) is { } key && !_deliveries.TryRemember(key))
         {
-            return new(WebhookOutcome.Ignored, forge, $"delivery {key} was seen before", pair, @ref, before, after);
+            return new(WebhookOutcome.Ignored, forge, $"delivery {Shown(key)} was seen before", pair, @ref, before, after);
+        }
+        // The signature covers the body, not the delivery id: the same signed body under a new id is a replay.
+        if (!_deliveries.TryRemember($"{forge}:body:{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body))}"))
+        {
+            return new(WebhookOutcome.Ignored, forge, "the same payload was delivered before (a replay under a new delivery id)", pair, @ref, before, after);
         }
         return new(WebhookOutcome.Accepted, forge, null, pair, @ref, before, after);
     }
+
+    /// <summary>An id as logged: at most 80 characters, whatever the sender made of it.</summary>
+    private static string Shown(string key) => key.Length <= 80 ? key : key[..77] + "...";
 
     public static string HookPath(MirrorSide forge) => forge == MirrorSide.GitHub ? "/hooks/github" : "/hooks/gitlab";
 
