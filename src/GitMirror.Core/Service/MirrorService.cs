@@ -31,6 +31,9 @@ public sealed record MirrorServiceOptions
     /// <summary>How long a sync waits for another run (a cron Sync-MirrorPair, a repair) that holds the pair.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Refused webhooks: the first few of each interval are logged one by one, then one summary.</summary>
+    public TimeSpan RefusalLogInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The least time between the starts of one pair's syncs, however many events arrive.</summary>
     public TimeSpan MinSyncInterval { get; init; } = TimeSpan.FromSeconds(2);
 }
@@ -50,6 +53,7 @@ public sealed class MirrorService
     private readonly CancellationTokenSource _stopping = new();
     private readonly StatusStore _statuses;
     private Task? _pollLoop;
+    private readonly RefusalThrottle _refusals;
 
     /// <param name="say">One line per sync and per refused or forwarded event, for the console or journal.</param>
     public MirrorService(MirrorServiceOptions options, IMirrorLog log, Action<string>? say = null)
@@ -63,6 +67,7 @@ public sealed class MirrorService
         if (options.LogPath is not null) _eventLog = new JsonLineLog(options.LogPath, JsonLineLog.NewRunId(), redactor);
         _statuses = new StatusStore(options.Config.CachePath, log, redactor);
         Receiver = new WebhookReceiver(new PairDirectory(pairs), options.Secret, new DeliveryMemory(), options.Routing);
+        _refusals = new RefusalThrottle(options.RefusalLogInterval);
         Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed, options.MinSyncInterval);
     }
 
@@ -92,11 +97,19 @@ public sealed class MirrorService
     {
         Metrics.CountEvent(decision.Forge, decision.MetricOutcome);
         if (decision.Outcome == WebhookOutcome.Forwarded) return; // logged once the owner answered (LogForward)
-        Log(decision, decision.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture), decision.Reason);
         if (decision.Outcome is WebhookOutcome.Unauthorized or WebhookOutcome.BadRequest or WebhookOutcome.TooLarge or WebhookOutcome.Busy or WebhookOutcome.TimedOut)
         {
+            // Anyone can send refusals: a few lines per interval, then one summary (the metric counts all).
+            var own = _refusals.ShouldLog(decision.Forge.ToString(), out var summary);
+            if (summary is not null)
+            {
+                _say(summary);
+                LogSummary(decision.Forge, summary);
+            }
+            if (!own) return;
             _say($"{decision.Forge} webhook refused ({decision.HttpStatus}): {decision.Reason}");
         }
+        Log(decision, decision.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture), decision.Reason);
         if (decision is { Outcome: WebhookOutcome.Accepted, Pair: { } pair }) Scheduler.Request(pair, receivedAt);
     }
 
@@ -169,6 +182,18 @@ public sealed class MirrorService
         Metrics.CountSync(result);
         if (result.Status is not (MirrorSyncStatus.Synced or MirrorSyncStatus.UpToDate) || result.DivergedRefs.Length > 0) return;
         foreach (var received in events) Metrics.ObserveLatency(PairSyncScheduler.SecondsSince(received));
+    }
+
+    private void LogSummary(MirrorSide forge, string summary)
+    {
+        try
+        {
+            _eventLog?.WriteServiceLine(null, null, "refused", forge.ToString(), null, null, "suppressed", summary);
+        }
+        catch (IOException e)
+        {
+            _log.Warning($"Cannot write the JSON log {_options.LogPath}: {e.Message}");
+        }
     }
 
     private void Log(WebhookDecision decision, string status, string? reason)
