@@ -367,9 +367,12 @@ public static partial class ConfigLoader
         private void RefuseCleartext(string url, YamlNode node, string key, string section)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || Transport.HttpOrigin.IsLoopback(uri)) return;
-            throw Error(node, key, $"'{url}' is plain http to a host that is not loopback: the token would travel in clear text. "
+            throw Error(node, key, $"'{WithoutUserInfo(url)}' is plain http to a host that is not loopback: the token would travel in clear text. "
                 + $"Use https://, or set '{section}.allowInsecureHttp: true' if the network path is trusted (GitMirror then warns on every run)");
         }
+
+        /// <summary>A URL as an error may show it: whatever stands between "//" and "@" (a password, a token) is left out.</summary>
+        private static string WithoutUserInfo(string url) => Regex.Replace(url, @"(?<=//)[^/?#]*@", "***@");
 
         /// <summary>An API base: an absolute http(s) URL without credentials, query or fragment.</summary>
         private string ApiUrl(string api, YamlNode node, string key)
@@ -377,7 +380,7 @@ public static partial class ConfigLoader
             if (api.Length == 0) throw Error(node, key, "must not be empty");
             if (!Uri.TryCreate(api, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                throw Error(node, key, $"'{api}' is not an http:// or https:// URL");
+                throw Error(node, key, $"'{WithoutUserInfo(api)}' is not an http:// or https:// URL");
             }
             if (!string.IsNullOrEmpty(uri.UserInfo))
             {
@@ -403,7 +406,7 @@ public static partial class ConfigLoader
             }
             if (url.Contains("://", StringComparison.Ordinal))
             {
-                throw Error(node, key, $"unsupported URL scheme in '{url}' (use https://, http://, file:// or a local directory)");
+                throw Error(node, key, $"unsupported URL scheme in '{WithoutUserInfo(url)}' (use https://, http://, file:// or a local directory)");
             }
             // A local directory (tests, demos): relative to the config file.
             return Path.GetFullPath(CacheLocation.ExpandHome(url), configDir).TrimEnd('/', '\\');
