@@ -302,6 +302,6 @@ internal static class ServeCommand
         {
         }
 
-        public void Warning(string message) => Console.Error.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'} WARNING: {message}");
+XX
     }
 }
