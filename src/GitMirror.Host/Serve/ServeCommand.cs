@@ -293,7 +293,7 @@ internal static class ServeCommand
         }
     }
 
-    private static void Say(string line) => Console.Out.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'} {line}");
+    private static void Say(string line) => Console.Out.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'} {GitMirror.Core.Report.ServerText.Printable(line)}");
 
     /// <summary>The engine's warnings to stderr; its step-by-step verbose messages are for interactive runs only.</summary>
     private sealed class ConsoleLog : IMirrorLog
@@ -302,6 +302,6 @@ internal static class ServeCommand
         {
         }
 
-XX
+        public void Warning(string message) => Console.Error.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'} WARNING: {GitMirror.Core.Report.ServerText.Printable(message)}");
     }
 }
