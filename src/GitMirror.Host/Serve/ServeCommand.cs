@@ -64,6 +64,21 @@ internal static class ServeCommand
             return ExitCodes.BadUsage;
         }
 
+        // Forwards carry payloads (not the secret): plain http to another host follows the allowInsecureHttp rule of the forges.
+        if (options.Peers is not null)
+        {
+            var insecure = options.Peers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Where(p => Uri.TryCreate(p, UriKind.Absolute, out var peer) && peer.Scheme == Uri.UriSchemeHttp && !GitMirror.Core.Transport.HttpOrigin.IsLoopback(peer))
+                .ToList();
+            if (insecure.Count > 0 && !(config.GitHub.AllowInsecureHttp || config.GitLab.AllowInsecureHttp))
+            {
+                Console.Error.WriteLine($"gitmirror serve: -Peers {string.Join(", ", insecure)}: plain http to a host that is not loopback; "
+                    + "webhook payloads would cross the network in clear text. Use https:// peers, or set allowInsecureHttp: true in the config's github: or gitlab: section if the network path is trusted.");
+                return ExitCodes.BadUsage;
+            }
+            foreach (var peer in insecure) Console.Error.WriteLine($"gitmirror serve: WARNING: forwarding to {peer} over plain http (allowInsecureHttp).");
+        }
+
         // As Sync-MirrorPair does: a log that cannot be written stops the start, not every sync after it.
         if (options.LogPath is not null && GitMirror.Core.Report.OutputFile.Problem(Path.GetFullPath(options.LogPath)) is { } logProblem)
         {
@@ -284,6 +299,7 @@ internal static class ServeCommand
                 else message.Headers.TryAddWithoutValidation(name, value);
             }
             message.Headers.TryAddWithoutValidation(WebhookReceiver.ForwardedHeader, service.Routing?.ToString() ?? "a replica");
+            message.Headers.TryAddWithoutValidation(WebhookReceiver.ForwardSignatureHeader, service.Receiver.ForwardSignature(decision.Forge, body));
             using var response = await Forwarder.SendAsync(message);
             service.LogForward(decision, (int)response.StatusCode, response.IsSuccessStatusCode ? null : $"the owner answered {(int)response.StatusCode}");
         }
