@@ -118,7 +118,8 @@ public sealed class JsonLineLog
     /// </summary>
     private void TightenOnce(FileStream stream)
     {
-        if (_tightened || OperatingSystem.IsWindows()) return;
+        if (OperatingSystem.IsWindows()) return;
+        if (_tightened) return;
         _tightened = true;
         try
         {

@@ -32,6 +32,7 @@ public sealed class LeftoversTests
     public void A_log_file_that_already_exists_world_writable_is_made_owner_only()
     {
         Skip.If(OperatingSystem.IsWindows(), "file modes are POSIX");
+        if (OperatingSystem.IsWindows()) return; // for the platform analyzer
         using var dir = new TempDir();
         var path = dir.Combine("serve.jsonl");
         File.WriteAllText(path, "");
