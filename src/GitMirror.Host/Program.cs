@@ -1,6 +1,9 @@
 using GitMirror.Host;
 
-StartupTrace.Mark("runtime started");
+// Before anything reads a token or the webhook secret: from here on, other processes of the same
+// user cannot read this one's memory or /proc/PID/environ, and no core dump holds them.
+GitMirror.Core.Transport.ProcessHardening.ProtectSecrets();
+StartupTrace.Mark(GitMirror.Core.Transport.ProcessHardening.IsDumpable == false ? "runtime started, not dumpable" : "runtime started");
 // gitmirror is not pwsh: the engine's pwsh usage telemetry (ApplicationInsights: about 300 methods to
 // JIT-compile, a quarter of a cold start) is not ours to send. A value the user set wins.
 if (Environment.GetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT") is null) Environment.SetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT", "1");

@@ -21,6 +21,25 @@ public sealed class StaticTemplateTests
     private static string? Get(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var v) ? (v as YamlScalarNode)?.Value : null;
 
+    /// <summary>A tag can be moved to other code by whoever controls the action's repository; a commit id cannot.</summary>
+    [Fact]
+    public void Every_action_of_the_templates_and_of_this_repository_s_own_workflows_is_pinned_by_full_commit_sha()
+    {
+        var files = Directory.GetFiles(Path.Combine(Tools.RepoRoot, ".github", "workflows"), "*.yml")
+            .Append(Tools.GitHubWorkflow).ToList();
+        var uses = files.SelectMany(f => File.ReadLines(f).Select(l => (File: Path.GetFileName(f), Line: l)))
+            .Select(x => (x.File, Match: Regex.Match(x.Line, @"^\s*(-\s+)?uses:\s*(?<action>\S+)(?<rest>.*)$")))
+            .Where(x => x.Match.Success)
+            .ToList();
+        Assert.NotEmpty(uses);
+        Assert.All(uses, x =>
+        {
+            var action = x.Match.Groups["action"].Value;
+            Assert.True(action.StartsWith("./", StringComparison.Ordinal) || Regex.IsMatch(action, "^[^@]+@[0-9a-f]{40}$"), $"{x.File}: {action} is not pinned by commit SHA");
+            Assert.Matches(@"#\s*v\d", x.Match.Groups["rest"].Value); // the tag the SHA stands for, for the next update
+        });
+    }
+
     [Fact]
     public void NoExpressionInsideAnyRunScript()
     {

@@ -175,7 +175,7 @@ public static partial class ConfigLoader
             });
         }
 
-        return new MirrorConfig
+        var config = new MirrorConfig
         {
             Warnings = [.. github.Warnings(ForgeKeyGitHub), .. gitlab.Warnings(ForgeKeyGitLab)],
             ConfigPath = fullPath,
@@ -191,6 +191,9 @@ public static partial class ConfigLoader
             OrganizationRefresh = organizationRefresh,
             Notify = ReadNotify(reader, root),
         };
+        // git children of this process never see the variables this config names for secrets.
+        Transport.ChildEnvironment.WithholdSecretsOf(config);
+        return config;
     }
 
     private const string ForgeKeyGitHub = "github";
@@ -372,9 +375,12 @@ public static partial class ConfigLoader
         private void RefuseCleartext(string url, YamlNode node, string key, string section)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || Transport.HttpOrigin.IsLoopback(uri)) return;
-            throw Error(node, key, $"'{url}' is plain http to a host that is not loopback: the token would travel in clear text. "
+            throw Error(node, key, $"'{WithoutUserInfo(url)}' is plain http to a host that is not loopback: the token would travel in clear text. "
                 + $"Use https://, or set '{section}.allowInsecureHttp: true' if the network path is trusted (GitMirror then warns on every run)");
         }
+
+        /// <summary>A URL as an error may show it: whatever stands between "//" and "@" (a password, a token) is left out.</summary>
+        private static string WithoutUserInfo(string url) => Regex.Replace(url, @"(?<=//)[^/?#]*@", "***@");
 
         /// <summary>An API base: an absolute http(s) URL without credentials, query or fragment.</summary>
         private string ApiUrl(string api, YamlNode node, string key)
@@ -382,7 +388,7 @@ public static partial class ConfigLoader
             if (api.Length == 0) throw Error(node, key, "must not be empty");
             if (!Uri.TryCreate(api, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                throw Error(node, key, $"'{api}' is not an http:// or https:// URL");
+                throw Error(node, key, $"'{WithoutUserInfo(api)}' is not an http:// or https:// URL");
             }
             if (!string.IsNullOrEmpty(uri.UserInfo))
             {
@@ -408,7 +414,7 @@ public static partial class ConfigLoader
             }
             if (url.Contains("://", StringComparison.Ordinal))
             {
-                throw Error(node, key, $"unsupported URL scheme in '{url}' (use https://, http://, file:// or a local directory)");
+                throw Error(node, key, $"unsupported URL scheme in '{WithoutUserInfo(url)}' (use https://, http://, file:// or a local directory)");
             }
             // A local directory (tests, demos): relative to the config file.
             return Path.GetFullPath(CacheLocation.ExpandHome(url), configDir).TrimEnd('/', '\\');

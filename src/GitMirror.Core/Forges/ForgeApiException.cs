@@ -1,4 +1,5 @@
 using System.Net;
+using GitMirror.Core.Report;
 using GitMirror.Core.Transport;
 using GitMirror.Core.Unattended;
 
@@ -35,12 +36,12 @@ public sealed class ForgeApiException : Exception
     public ForgeApiException(MirrorSide forge, ForgeFailureKind kind, string message, int? statusCode = null,
         string? serverMessage = null, IReadOnlyDictionary<string, string[]>? fieldErrors = null,
         TimeSpan? retryAfter = null, Exception? inner = null)
-        : base(message, inner)
+        : base(ServerText.Printable(ProcessSecrets.Scrub(message)), inner)
     {
         Forge = forge;
         Kind = kind;
         StatusCode = statusCode;
-        ServerMessage = serverMessage;
+        ServerMessage = serverMessage is null ? null : ServerText.Printable(ProcessSecrets.Scrub(serverMessage));
         FieldErrors = fieldErrors ?? new Dictionary<string, string[]>();
         RetryAfter = retryAfter;
     }
@@ -94,7 +95,7 @@ public sealed class ForgeApiException : Exception
 
     /// <summary>Removes a secret from text that came from elsewhere (a server message may echo input).</summary>
     internal static string Scrub(string text, string? secret) =>
-        string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "***", StringComparison.Ordinal);
+        ProcessSecrets.Scrub(string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "***", StringComparison.Ordinal));
 }
 
 /// <summary>What is left of a third-party exception once its secrets are removed: its type name and message.</summary>

@@ -51,7 +51,11 @@ internal sealed class OriginBoundHandler : DelegatingHandler
             Refuse(request.RequestUri!, from: null);
             _authenticate(request);
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (HttpOrigin.RedirectTarget(response, request.RequestUri!) is not { } target) return response;
+            if (HttpOrigin.RedirectTarget(response, request.RequestUri!) is not { } target)
+            {
+                await RefuseDeepJsonAsync(response, request, cancellationToken).ConfigureAwait(false);
+                return response;
+            }
 
             Refuse(target, from: request.RequestUri);
             // Same origin: follow reads only; a write must not be replayed somewhere the caller did not name.
@@ -68,6 +72,21 @@ internal sealed class OriginBoundHandler : DelegatingHandler
             foreach (var header in request.Headers) next.Headers.TryAddWithoutValidation(header.Key, header.Value);
             request = next;
         }
+    }
+
+    /// <summary>JSON nested deeper than any forge answer is refused before a parser sees it (a recursive one would overflow its stack).</summary>
+    public const int MaxJsonDepth = 64;
+
+    private async Task RefuseDeepJsonAsync(HttpResponseMessage response, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (response.Content is null) return;
+        await response.Content.LoadIntoBufferAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (!JsonDepth.Exceeds(body, MaxJsonDepth)) return;
+        var status = (int)response.StatusCode;
+        response.Dispose();
+        throw new ForgeApiException(_forge, ForgeFailureKind.Server,
+            $"{_forge} API: {request.Method} {HttpOrigin.Describe(request.RequestUri!)} answered {status} with JSON nested deeper than {MaxJsonDepth} levels; not parsed", status);
     }
 
     /// <summary>Throws when <paramref name="target"/> is not the configured origin.</summary>

@@ -97,12 +97,39 @@ public sealed class JsonLineLog
         while (true)
         {
             var stream = ExclusiveFile.TryOpen(Path, FileMode.Append, FileAccess.Write);
-            if (stream is not null) return stream;
+            if (stream is not null)
+            {
+                TightenOnce(stream);
+                return stream;
+            }
             if (_time.GetElapsedTime(started) > BusyTimeout)
             {
                 throw new IOException($"The log file {Path} stayed locked by another process for {BusyTimeout.TotalSeconds:0} s.");
             }
             Thread.Sleep(2);
+        }
+    }
+
+    private bool _tightened;
+
+    /// <summary>
+    /// The log names every pair and error: a file that already existed readable or writable by
+    /// others (made by hand, or under a loose umask) is made owner-only, as a new one is created.
+    /// </summary>
+    private void TightenOnce(FileStream stream)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        if (_tightened) return;
+        _tightened = true;
+        try
+        {
+            var mode = File.GetUnixFileMode(stream.SafeFileHandle);
+            var owner = mode & (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (mode != owner) File.SetUnixFileMode(stream.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not ours to change (another user's file we may append to): OutputFile.Problem's checks stand.
         }
     }
 

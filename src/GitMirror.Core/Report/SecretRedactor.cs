@@ -35,6 +35,7 @@ public sealed class SecretRedactor
     public string? Redact(string? text)
     {
         if (string.IsNullOrEmpty(text)) return text;
+        text = ServerText.Printable(ProcessSecrets.Scrub(text));
         foreach (var secret in _secrets)
         {
             if (text.Contains(secret, StringComparison.Ordinal)) text = text.Replace(secret, Mask, StringComparison.Ordinal);

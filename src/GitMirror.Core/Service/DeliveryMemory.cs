@@ -1,8 +1,13 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace GitMirror.Core.Service;
 
 /// <summary>
-/// The delivery ids seen most recently (memory only), so a replayed or redelivered webhook does not
-/// sync twice. Bounded: the oldest id is forgotten when <see cref="Capacity"/> is reached.
+/// The delivery ids and payload digests seen most recently (memory only), so a replayed or
+/// redelivered webhook does not sync twice. Bounded in entries and in bytes: each key is kept as
+/// its SHA-256 digest (whatever length the sender chose), and the oldest is forgotten when
+/// <see cref="Capacity"/> is reached.
 /// </summary>
 public sealed class DeliveryMemory(int capacity = DeliveryMemory.DefaultCapacity)
 {
@@ -26,6 +31,8 @@ public sealed class DeliveryMemory(int capacity = DeliveryMemory.DefaultCapacity
     /// <summary>Remembers <paramref name="deliveryKey"/>; false when it was already remembered (a replay).</summary>
     public bool TryRemember(string deliveryKey)
     {
+        // 44 characters per entry, whether the id had 36 or 30,000.
+        deliveryKey = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(deliveryKey)));
         lock (_gate)
         {
             if (!_seen.Add(deliveryKey)) return false;

@@ -44,6 +44,12 @@ public sealed record MirrorServiceOptions
 
     /// <summary>How long an event waits for such a listing before it is answered without it (the poll catches up).</summary>
     public TimeSpan OrganizationRecheckWait { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Refused webhooks: the first few of each interval are logged one by one, then one summary.</summary>
+    public TimeSpan RefusalLogInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The least time between the starts of one pair's syncs, however many events arrive.</summary>
+    public TimeSpan MinSyncInterval { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>
@@ -68,6 +74,7 @@ public sealed class MirrorService
     private volatile MirrorConfig _config;
     private volatile IReadOnlyList<MirrorPair> _ownedPairs;
     private Task? _pollLoop;
+    private readonly RefusalThrottle _refusals;
 
     /// <param name="say">One line per sync and per refused or forwarded event, for the console or journal.</param>
     public MirrorService(MirrorServiceOptions options, IMirrorLog log, Action<string>? say = null)
@@ -91,7 +98,8 @@ public sealed class MirrorService
         _statuses = new StatusStore(options.Config.CachePath, log, redactor);
         _directory = new PairDirectory(pairs);
         Receiver = new WebhookReceiver(_directory, options.Secret, new DeliveryMemory(), options.Routing);
-        Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed);
+        _refusals = new RefusalThrottle(options.RefusalLogInterval);
+        Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed, options.MinSyncInterval);
     }
 
     /// <summary>The config with the organisations as last expanded.</summary>
@@ -196,11 +204,19 @@ public sealed class MirrorService
     {
         Metrics.CountEvent(decision.Forge, decision.MetricOutcome);
         if (decision.Outcome == WebhookOutcome.Forwarded) return; // logged once the owner answered (LogForward)
-        Log(decision, decision.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture), decision.Reason);
-        if (decision.Outcome is WebhookOutcome.Unauthorized or WebhookOutcome.BadRequest or WebhookOutcome.TooLarge)
+        if (decision.Outcome is WebhookOutcome.Unauthorized or WebhookOutcome.BadRequest or WebhookOutcome.TooLarge or WebhookOutcome.Busy or WebhookOutcome.TimedOut)
         {
+            // Anyone can send refusals: a few lines per interval, then one summary (the metric counts all).
+            var own = _refusals.ShouldLog(decision.Forge.ToString(), out var summary);
+            if (summary is not null)
+            {
+                _say(summary);
+                LogSummary(decision.Forge, summary);
+            }
+            if (!own) return;
             _say($"{decision.Forge} webhook refused ({decision.HttpStatus}): {decision.Reason}");
         }
+        Log(decision, decision.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture), decision.Reason);
         if (decision is { Outcome: WebhookOutcome.Accepted, Pair: { } pair }) Scheduler.Request(pair, receivedAt);
     }
 
@@ -281,6 +297,18 @@ public sealed class MirrorService
         Metrics.CountSync(result);
         if (result.Status is not (MirrorSyncStatus.Synced or MirrorSyncStatus.UpToDate) || result.DivergedRefs.Length > 0) return;
         foreach (var received in events) Metrics.ObserveLatency(PairSyncScheduler.SecondsSince(received));
+    }
+
+    private void LogSummary(MirrorSide forge, string summary)
+    {
+        try
+        {
+            _eventLog?.WriteServiceLine(null, null, "refused", forge.ToString(), null, null, "suppressed", summary);
+        }
+        catch (IOException e)
+        {
+            _log.Warning($"Cannot write the JSON log {_options.LogPath}: {e.Message}");
+        }
     }
 
     private void Log(WebhookDecision decision, string status, string? reason)

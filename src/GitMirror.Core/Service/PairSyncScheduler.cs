@@ -21,9 +21,13 @@ public sealed class PairSyncScheduler
     private readonly CancellationTokenSource _stopping = new();
     private readonly Action<MirrorSyncResult, IReadOnlyList<long>> _completed;
 
+    private readonly TimeSpan _minInterval;
+
     /// <param name="completed">Told each result with the Stopwatch timestamps of the events it served.</param>
-    public PairSyncScheduler(SyncPair sync, TimeSpan debounce, int concurrency, Action<MirrorSyncResult, IReadOnlyList<long>>? completed = null)
+    /// <param name="minInterval">The least time between the starts of one pair's syncs: a flood of events cannot sync a pair faster.</param>
+    public PairSyncScheduler(SyncPair sync, TimeSpan debounce, int concurrency, Action<MirrorSyncResult, IReadOnlyList<long>>? completed = null, TimeSpan minInterval = default)
     {
+        _minInterval = minInterval;
         _sync = sync;
         _debounce = debounce;
         _concurrency = new SemaphoreSlim(Math.Max(1, concurrency));
@@ -107,7 +111,12 @@ public sealed class PairSyncScheduler
                     events = [.. slot.Events];
                     slot.Events.Clear();
                 }
+                if (slot.LastStart is { } last && Stopwatch.GetElapsedTime(last) < _minInterval)
+                {
+                    await Task.Delay(_minInterval - Stopwatch.GetElapsedTime(last), token).ConfigureAwait(false);
+                }
                 await _concurrency.WaitAsync(token).ConfigureAwait(false);
+                slot.LastStart = Stopwatch.GetTimestamp();
                 MirrorSyncResult? result;
                 try
                 {
@@ -142,5 +151,6 @@ public sealed class PairSyncScheduler
         public bool Wanted;
         public readonly List<long> Events = [];
         public Task? Worker;
+        public long? LastStart;
     }
 }

@@ -23,6 +23,12 @@ public enum WebhookOutcome
 
     /// <summary>413: the body is over <see cref="WebhookReceiver.MaxBodyBytes"/>.</summary>
     TooLarge,
+
+    /// <summary>503 with Retry-After: the bodies in flight already hold the memory budget.</summary>
+    Busy,
+
+    /// <summary>408: the body did not arrive within the time a body may take.</summary>
+    TimedOut,
 }
 
 /// <param name="Reason">Why (ignored, refused, or where forwarded); safe to show and log.</param>
@@ -49,6 +55,8 @@ public sealed record WebhookDecision(
         WebhookOutcome.Unauthorized => 401,
         WebhookOutcome.BadRequest => 400,
         WebhookOutcome.TooLarge => 413,
+        WebhookOutcome.Busy => 503,
+        WebhookOutcome.TimedOut => 408,
         _ => 500,
     };
 
@@ -62,6 +70,8 @@ public sealed record WebhookDecision(
         WebhookOutcome.Unauthorized => "unauthorized",
         WebhookOutcome.BadRequest => "bad_request",
         WebhookOutcome.TooLarge => "too_large",
+        WebhookOutcome.Busy => "busy",
+        WebhookOutcome.TimedOut => "timed_out",
         _ => "other",
     };
 

@@ -17,13 +17,20 @@ public sealed class WebhookReceiver
     /// <summary>Set on a forwarded request, so a replica whose peers disagree never forwards in a loop.</summary>
     public const string ForwardedHeader = "X-GitMirror-Forwarded-By";
 
-    /// <summary>The headers a forward passes on unchanged (with the raw body), so the owner verifies them again.</summary>
+    /// <summary>
+    /// The headers a forward passes on unchanged (with the raw body), so the owner verifies them
+    /// again. Never X-Gitlab-Token: it is the secret itself; a forward carries
+    /// <see cref="ForwardSignatureHeader"/> instead.
+    /// </summary>
     public static readonly IReadOnlyList<string> ForwardedHeaders =
     [
         "Content-Type", "User-Agent",
         "X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "X-Hub-Signature-256",
-        "X-Gitlab-Event", "X-Gitlab-Token", "X-Gitlab-Event-UUID", "X-Gitlab-Webhook-UUID", "X-Gitlab-Instance", "Idempotency-Key",
+        "X-Gitlab-Event", "X-Gitlab-Event-UUID", "X-Gitlab-Webhook-UUID", "X-Gitlab-Instance", "Idempotency-Key",
     ];
+
+    /// <summary>A forward's proof: <c>sha256=</c> HMAC of "forge\nbody" keyed with a key derived from the secret (never the secret).</summary>
+    public const string ForwardSignatureHeader = "X-GitMirror-Forward-Signature-256";
 
     private readonly PairDirectory _pairs;
     private readonly byte[] _secret;
@@ -49,6 +56,11 @@ public sealed class WebhookReceiver
         {
             return new(WebhookOutcome.Unauthorized, forge, "missing X-Hub-Signature-256");
         }
+        // A forward from another replica proves itself over the body (checked in Decide).
+        if (forge == MirrorSide.GitLab && !string.IsNullOrEmpty(header(ForwardSignatureHeader)) && string.IsNullOrEmpty(header("X-Gitlab-Token")))
+        {
+            return contentLength > MaxBodyBytes ? TooLarge(forge) : null;
+        }
         if (forge == MirrorSide.GitLab && !WebhookSignature.VerifyGitLab(header("X-Gitlab-Token"), _secret))
         {
             return new(WebhookOutcome.Unauthorized, forge, string.IsNullOrEmpty(header("X-Gitlab-Token")) ? "missing X-Gitlab-Token" : "wrong X-Gitlab-Token");
@@ -67,6 +79,11 @@ public sealed class WebhookReceiver
         if (forge == MirrorSide.GitHub && !WebhookSignature.VerifyGitHub(body, header("X-Hub-Signature-256"), _secret))
         {
             return new(WebhookOutcome.Unauthorized, forge, "wrong X-Hub-Signature-256");
+        }
+        if (forge == MirrorSide.GitLab && string.IsNullOrEmpty(header("X-Gitlab-Token"))
+            && !WebhookSignature.VerifyForward(header(ForwardSignatureHeader), ForwardSignature(forge, body)))
+        {
+            return new(WebhookOutcome.Unauthorized, forge, $"wrong {ForwardSignatureHeader}");
         }
 
         JsonElement root;
@@ -119,10 +136,21 @@ public sealed class WebhookReceiver
         // The owner remembers deliveries (a forwarder does not): a redelivery through another replica is still caught here.
         if (DeliveryKey(forge, header) is { } key && !_deliveries.TryRemember(key))
         {
-            return new(WebhookOutcome.Ignored, forge, $"delivery {key} was seen before", pair, @ref, before, after);
+            return new(WebhookOutcome.Ignored, forge, $"delivery {Shown(key)} was seen before", pair, @ref, before, after);
+        }
+        // The signature covers the body, not the delivery id: the same signed body under a new id is a replay.
+        if (!_deliveries.TryRemember($"{forge}:body:{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body))}"))
+        {
+            return new(WebhookOutcome.Ignored, forge, "the same payload was delivered before (a replay under a new delivery id)", pair, @ref, before, after);
         }
         return new(WebhookOutcome.Accepted, forge, null, pair, @ref, before, after);
     }
+
+    /// <summary>An id as logged: at most 80 characters, whatever the sender made of it.</summary>
+    private static string Shown(string key) => key.Length <= 80 ? key : key[..77] + "...";
+
+    /// <summary>What a replica puts in <see cref="ForwardSignatureHeader"/> for a forwarded body.</summary>
+    public string ForwardSignature(MirrorSide forge, ReadOnlySpan<byte> body) => WebhookSignature.SignForward(_secret, forge, body);
 
     public static string HookPath(MirrorSide forge) => forge == MirrorSide.GitHub ? "/hooks/github" : "/hooks/gitlab";
 

@@ -48,6 +48,21 @@ public static class WebhookSignature
         return CryptographicOperations.FixedTimeEquals(given, expected);
     }
 
+    /// <summary>The key forwards are signed with: HMAC-SHA256 of a fixed label under the secret, so the secret never travels.</summary>
+    private static byte[] ForwardKey(ReadOnlySpan<byte> secret) => HMACSHA256.HashData(secret, "gitmirror forward signature v1"u8);
+
+    public static string SignForward(ReadOnlySpan<byte> secret, MirrorSide forge, ReadOnlySpan<byte> body)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, ForwardKey(secret));
+        hmac.AppendData(Encoding.UTF8.GetBytes(forge + "\n"));
+        hmac.AppendData(body);
+        return GitHubPrefix + Convert.ToHexString(hmac.GetHashAndReset()).ToLowerInvariant();
+    }
+
+    /// <summary>Constant-time comparison of a forward signature with the expected one.</summary>
+    public static bool VerifyForward(string? given, string expected) =>
+        !string.IsNullOrEmpty(given) && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(given.Trim().ToLowerInvariant()), Encoding.ASCII.GetBytes(expected));
+
     private static int HexValue(char c) => c switch
     {
         >= '0' and <= '9' => c - '0',

@@ -174,7 +174,8 @@ public static partial class GitProcess
 
     /// <summary>
     /// Leaves git nothing of the caller's environment that could change what it does or print a
-    /// secret (GIT_DIR, GIT_TRACE_CURL, GIT_ASKPASS, GIT_CONFIG_*…), and gives it only our settings.
+    /// secret (GIT_DIR, GIT_TRACE_CURL, GIT_ASKPASS, GIT_CONFIG_*…) and no secret variable at all
+    /// (<see cref="ChildEnvironment"/>), and gives it only our settings.
     /// </summary>
     private static void Isolate(IDictionary<string, string?> environment, IReadOnlyList<KeyValuePair<string, string>> config)
     {
@@ -183,6 +184,7 @@ public static partial class GitProcess
         {
             environment.Remove(name);
         }
+        ChildEnvironment.Strip(environment);
         environment["GIT_CONFIG_NOSYSTEM"] = "1";
         environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
         environment["GIT_TERMINAL_PROMPT"] = "0";

@@ -12,7 +12,7 @@ internal sealed record ServeOptions
 {
     public const string DefaultListen = "127.0.0.1:8080";
 
-    private static readonly string[] Names = ["Path", "Listen", "PollIntervalSec", "Shard", "Peers", "LogPath"];
+    private static readonly string[] Names = ["Path", "Listen", "PollIntervalSec", "Shard", "Peers", "LogPath", "StatusListen"];
 
     public string? Path { get; init; }
 
@@ -26,9 +26,13 @@ internal sealed record ServeOptions
 
     public string? LogPath { get; init; }
 
+    /// <summary>Where /, /status, /metrics and POST /pairs/{name}/sync are served instead of -Listen (null: on -Listen).</summary>
+    public string? StatusListen { get; init; }
+
     public const string Usage = """
         Usage: gitmirror serve [-Path <repos.yaml>] [-Listen <address:port>] [-PollIntervalSec <int>]
                                [-Shard <i/n> -Peers <url1,…,urlN>] [-LogPath <file>]
+                               [-StatusListen <address:port>]
 
         Receives GitHub and GitLab push webhooks on POST /hooks/github and /hooks/gitlab, syncs the
         pushed pair at once, and polls every pair every -PollIntervalSec seconds (default 300; 0: never).
@@ -36,8 +40,12 @@ internal sealed record ServeOptions
           -Shard, -Peers    this replica owns shard i of n; -Peers lists the base URLs of the owners of
                             shards 1…n in order (its own included); events for other pairs are forwarded
           -LogPath          JSON lines: one per sync and per event (event, refused, forwarded, ignored)
+          -StatusListen     serve /, /status, /metrics and POST /pairs/<name>/sync here; -Listen then
+                            serves only /hooks/*, /healthz and /readyz (what an Ingress should expose)
         The webhook secret comes from $GITMIRROR_WEBHOOK_SECRET (or the variable the config's
         webhookSecretEnv: names). Also served: /healthz, /readyz, /metrics, /status and / (status page).
+        $GITMIRROR_STATUS_TOKEN, when set, guards /, /status, /metrics and /pairs/* (Basic
+        authentication with the token as password, or Authorization: Bearer) and allows "sync now".
         """;
 
     /// <exception cref="FormatException">What is wrong with the arguments.</exception>
@@ -73,28 +81,30 @@ internal sealed record ServeOptions
                 "Shard" => options with { Shard = value },
                 "Peers" => options with { Peers = value },
                 "LogPath" => options with { LogPath = value },
+                "StatusListen" => options with { StatusListen = value },
                 _ => throw new InvalidOperationException(name),
             };
         }
         if (options.Peers is not null && options.Shard is null) throw new FormatException("-Peers needs -Shard i/n.");
         if (options.Shard is not null && options.Peers is null) throw new FormatException("-Shard needs -Peers: the base URLs of the owners of all shards, in order.");
         ParseListen(options.Listen);
+        if (options.StatusListen is not null) ParseListen(options.StatusListen, "-StatusListen");
         return options;
     }
 
     /// <summary>"address:port": an IP literal (IPv6 in brackets), localhost, or * for every interface.</summary>
-    public static (IPAddress? Address, bool Localhost, int Port) ParseListen(string listen)
+    public static (IPAddress? Address, bool Localhost, int Port) ParseListen(string listen, string parameter = "-Listen")
     {
         var colon = listen.LastIndexOf(':');
         if (colon < 0 || !int.TryParse(listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
         {
-            throw new FormatException($"-Listen '{listen}' is not address:port (for example 127.0.0.1:8080 or 0.0.0.0:8080).");
+            throw new FormatException($"{parameter} '{listen}' is not address:port (for example 127.0.0.1:8080 or 0.0.0.0:8080).");
         }
         var host = listen[..colon].Trim('[', ']');
         if (host is "*" or "") return (IPAddress.IPv6Any, false, port);
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return (null, true, port);
         return IPAddress.TryParse(host, out var address)
             ? (address, false, port)
-            : throw new FormatException($"-Listen '{listen}': '{host}' is not an IP address (use 127.0.0.1, 0.0.0.0, [::] or localhost).");
+            : throw new FormatException($"{parameter} '{listen}': '{host}' is not an IP address (use 127.0.0.1, 0.0.0.0, [::] or localhost).");
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using GitMirror.Core.Report;
 using GitMirror.Core.Service;
 
 namespace GitMirror.Host.Serve;
@@ -12,7 +13,8 @@ namespace GitMirror.Host.Serve;
 /// </summary>
 internal static class StatusPage
 {
-    public static string Render(MirrorService service, DateTimeOffset now)
+    /// <param name="syncAllowed">Show a "Sync now" button per pair (only when sync requests are allowed).</param>
+    public static string Render(MirrorService service, DateTimeOffset now, bool syncAllowed = false)
     {
         var statuses = service.Statuses()
             .OrderBy(s => s.Healthy)
@@ -43,16 +45,17 @@ internal static class StatusPage
               .badge { display: inline-block; padding: .05rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600; }
               .ok { background: #dafbe1; color: #1a7f37; } .bad { background: #ffebe9; color: #cf222e; } .never { background: #eaeef2; color: #57606a; }
               code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f6f8fa; padding: .1rem .3rem; border-radius: 4px; }
-              .repair { display: block; margin-top: .3rem; white-space: pre-wrap; word-break: break-all; }
+              .repair { display: block; margin-top: .3rem; white-space: pre; overflow-x: auto; overflow-wrap: normal; word-break: normal; max-width: 60rem; }
               .error { color: #cf222e; font-size: .9rem; }
               .muted { color: #57606a; }
+              form.sync { margin: .3rem 0 0; } form.sync button { font-size: .8rem; padding: .1rem .5rem; cursor: pointer; }
             </style>
             </head>
             <body>
             <h1>GitMirror</h1>
             <p class="summary" id="summary">{{E(scope)}} · <strong>{{(unhealthy == 0 ? "all healthy" : $"{unhealthy} need attention")}}</strong> · {{E(Time(now))}} · refreshes every 10 s</p>
             <table id="pairs">
-            <thead><tr><th>Pair</th><th>Status</th><th>Last run</th><th>Last success</th><th>Failures</th><th>Diverged refs</th></tr></thead>
+            <thead><tr><th>Pair</th>{{(syncAllowed ? "<th></th>" : "")}}<th>Status</th><th>Last run</th><th>Last success</th><th>Failures</th><th>Diverged refs</th></tr></thead>
             <tbody>
 
             """);
@@ -65,6 +68,11 @@ internal static class StatusPage
             html.Append($"<td class=\"name\">{E(status.PairName)}");
             if (status.Organization is { } organization) html.Append($"<div class=\"muted organization\">organisation {E(organization)}</div>");
             html.Append("</td>");
+            if (syncAllowed)
+            {
+                // A plain form works without scripts; the script below posts it in place instead.
+                html.Append($"<td class=\"sync\"><form class=\"sync\" method=\"post\" action=\"pairs/{E(Uri.EscapeDataString(status.PairName))}/sync\"><button type=\"submit\">Sync now</button></form></td>");
+            }
             html.Append($"<td><span class=\"badge {badge.Item1}\">{E(badge.Item2)}</span>");
             if (status.LastError is { Length: > 0 } error) html.Append($"<div class=\"error\">{E(error)}</div>");
             if (status.LastNotificationError is { Length: > 0 } notifyError) html.Append($"<div class=\"error\">notification failed: {E(notifyError)}</div>");
@@ -74,13 +82,30 @@ internal static class StatusPage
             foreach (var diverged in status.DivergedRefs)
             {
                 html.Append($"<div class=\"diverged\"><code>{E(diverged)}</code>");
-                html.Append($"<code class=\"repair\">{E(RepairCommand(service.Config.ConfigPath, status.PairName, diverged))}</code></div>");
+                // Both choices, each whole on one line (a command broken mid-word pastes wrong).
+                foreach (var prefer in new[] { MirrorSide.GitHub, MirrorSide.GitLab })
+                {
+                    html.Append($"<code class=\"repair\">{E(RepairCommands.Repair(service.Config.ConfigPath, status.PairName, diverged, prefer))}</code>");
+                }
+                html.Append("</div>");
             }
             html.Append("</td></tr>\n");
         }
         html.Append("""
             </tbody>
             </table>
+            <script>
+            document.addEventListener('submit', event => {
+              const form = event.target;
+              if (!form.classList.contains('sync')) return;
+              event.preventDefault();
+              const button = form.querySelector('button');
+              button.disabled = true;
+              fetch(form.action, { method: 'POST', credentials: 'same-origin' })
+                .then(r => { button.textContent = r.status === 202 ? 'Sync requested' : 'Refused (' + r.status + ')'; })
+                .catch(() => { button.textContent = 'Failed'; button.disabled = false; });
+            });
+            </script>
             <p class="muted">Repair: choose the side whose commits win (<code>-Prefer GitHub</code> or <code>-Prefer GitLab</code>); the other side's commits are kept under <code>gitmirror/backup/</code>. Add <code>-WhatIf</code> to see what it would do.</p>
             </body>
             </html>
@@ -88,12 +113,6 @@ internal static class StatusPage
             """);
         return html.ToString();
     }
-
-    /// <summary>The command a person runs to settle a diverged ref (they pick -Prefer).</summary>
-    public static string RepairCommand(string configPath, string pairName, string fullRef) =>
-        $"Repair-MirrorDivergence -Path {Quote(configPath)} -Name {Quote(pairName)} -Ref {Quote(fullRef)} -Prefer GitHub";
-
-    private static string Quote(string value) => "'" + value.Replace("'", "''") + "'";
 
     private static string Time(DateTimeOffset? time) =>
         time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "never";

@@ -321,6 +321,6 @@ public abstract class MirrorCommandBase : PSCmdlet
     {
         public void Verbose(string message) => cmdlet.OnPipelineThread(() => cmdlet.WriteVerbose(message));
 
-        public void Warning(string message) => cmdlet.OnPipelineThread(() => cmdlet.WriteWarning(message));
+        public void Warning(string message) => cmdlet.OnPipelineThread(() => cmdlet.WriteWarning(Core.Report.ServerText.Printable(message)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using GitMirror.Core.Apply;
+using GitMirror.Core.Report;
 using GitMirror.Core.Transport;
 
 namespace GitMirror.Commands;
@@ -19,9 +20,12 @@ internal static class MirrorErrors
         var action = comparison.Pair.OnDivergence == MirrorDivergencePolicy.HaltPair ? "the pair was halted" : "the ref was skipped";
         var what = comparison.Status == MirrorRefStatus.Conflict ? "conflicts" : "diverged";
         var message = $"Pair '{comparison.PairName}': {comparison.Ref} {what} ({detail}); {action}.";
+        // The ref's name is the pusher's choice: every command is built by the one proven quoting.
+        var compare = RepairCommands.CompareRef(null, comparison.PairName, comparison.Ref);
+        var choices = $"\n  {compare} | Repair-MirrorDivergence -Prefer GitHub\n  {compare} | Repair-MirrorDivergence -Prefer GitLab";
         var recommended = comparison.Status == MirrorRefStatus.Conflict
-            ? $"Keep one side's refs: Compare-MirrorRef -Name '{comparison.PairName}' -Ref '{comparison.Ref}' | Repair-MirrorDivergence -Prefer GitHub (or GitLab); the other side's conflicting refs are backed up, then removed. Or delete one name on its side: Remove-MirrorRef -Name '{comparison.PairName}' -Ref '{comparison.Ref}'."
-            : $"Choose a winner: Compare-MirrorRef -Name '{comparison.PairName}' -Ref '{comparison.Ref}' | Repair-MirrorDivergence -Prefer GitHub (or GitLab). The loser is backed up.";
+            ? $"Keep one side's refs (the other side's conflicting refs are backed up, then removed):{choices}\nOr delete one name on its side:\n  Remove-MirrorRef -Name {PowerShellQuoting.SingleQuoted(comparison.PairName)} -Ref {PowerShellQuoting.SingleQuoted(comparison.Ref)}"
+            : $"Choose a winner (the loser is backed up):{choices}";
         return new ErrorRecord(
             new InvalidOperationException(message),
             "MirrorRefDiverged", ErrorCategory.InvalidData, comparison)

@@ -25,7 +25,7 @@ public sealed class PairNameCompleter : IArgumentCompleter
                 var expander = new Core.Organizations.OrganizationExpander(Core.NullMirrorLog.Instance, new() { CacheOnly = true });
                 config = expander.ExpandAsync(config, CancellationToken.None).GetAwaiter().GetResult().Config;
             }
-            var typed = wordToComplete.Trim('\'', '"');
+            var typed = wordToComplete.Trim('\'', '"', '\u2018', '\u2019', '\u201A', '\u201B', '\u201C', '\u201D', '\u201E');
             var pattern = WildcardPattern.Get(typed + "*", WildcardOptions.IgnoreCase);
             return config.Pairs
                 .Where(p => pattern.IsMatch(p.Name))
@@ -46,9 +46,14 @@ public sealed class PairNameCompleter : IArgumentCompleter
         return resolved.FirstOrDefault() ?? path;
     }
 
-    /// <summary>Names with spaces or PowerShell metacharacters are completed in single quotes.</summary>
+    /// <summary>
+    /// The text a completion inserts: plain names (letters first, then letters, digits, - _ . /)
+    /// as they are, anything else through the one quoting that escapes every quote character
+    /// PowerShell honours. A name starting with a digit or a dash is quoted too: unquoted it would
+    /// be read as a number (1.10 → 1.1) or a parameter.
+    /// </summary>
     internal static string Quoted(string name) =>
-        name.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' or '/')
+        name.Length > 0 && char.IsAsciiLetter(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/')
             ? name
-            : "'" + name.Replace("'", "''") + "'";
+            : Core.Report.PowerShellQuoting.SingleQuoted(name);
 }

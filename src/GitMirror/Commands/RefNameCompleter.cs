@@ -31,7 +31,7 @@ public sealed class RefNameCompleter : IArgumentCompleter
             var pairs = names.Length == 0 ? config.Pairs
                 : config.Pairs.Where(p => names.Any(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase).IsMatch(p.Name))).ToList();
 
-            var typed = wordToComplete.Trim('\'', '"');
+            var typed = wordToComplete.Trim('\'', '"', '\u2018', '\u2019', '\u201A', '\u201B', '\u201C', '\u201D', '\u201E');
             var full = typed.StartsWith("refs/", StringComparison.Ordinal);
             var pattern = WildcardPattern.Get(typed + "*", WildcardOptions.IgnoreCase);
             var refs = pairs

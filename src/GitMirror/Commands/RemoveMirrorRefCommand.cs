@@ -69,7 +69,7 @@ public sealed class RemoveMirrorRefCommand : MirrorCommandBase
                 if (outcome.Error is { } error)
                 {
                     WriteError(MirrorErrors.RefChange(error, outcome.Current, error.Failure == RefChangeFailure.Moved
-                        ? $"Someone pushed to it meanwhile: check Compare-MirrorRef -Name '{pair.Name}' -Ref '{outcome.Current.Ref}', then remove it again if it should still go."
+                        ? $"Someone pushed to it meanwhile: check, then remove it again if it should still go:\n  {Core.Report.RepairCommands.CompareRef(null, pair.Name, outcome.Current.Ref)}"
                         : null));
                 }
                 WriteObject(outcome.Updates, enumerateCollection: true);

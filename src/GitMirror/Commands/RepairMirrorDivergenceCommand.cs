@@ -109,10 +109,10 @@ public sealed class RepairMirrorDivergenceCommand : MirrorCommandBase
             if (outcome.Error is { } error)
             {
                 var refName = outcome.Current?.Ref ?? outcome.Request.Ref;
-                var again = $"Compare-MirrorRef -Name '{pair.Name}' -Ref '{refName}' | Where-Object Diverged | Repair-MirrorDivergence -Prefer {Prefer}";
+                var again = Core.Report.RepairCommands.CompareRef(null, pair.Name, refName) + $" | Where-Object Diverged | Repair-MirrorDivergence -Prefer {Prefer}";
                 var recommended = error.Failure switch
                 {
-                    RefChangeFailure.Moved => $"Compare again, then repair from what both sides hold now: {again}",
+                    RefChangeFailure.Moved => $"Compare again, then repair from what both sides hold now:\n  {again}",
                     RefChangeFailure.NotDiverged => "Only diverged refs are repaired; Sync-MirrorPair fast-forwards the others. Pipe through Where-Object Diverged.",
                     RefChangeFailure.BackupFailed => "Nothing was overwritten. Fix the cause (a protected refs/*/gitmirror/backup/* pattern, a hook) and run the repair again.",
                     RefChangeFailure.Rejected => "Unprotect the ref on the losing side (or let the bot push to it), then compare and repair again.",

@@ -52,8 +52,10 @@ public class WebhookReceiverTests
         Assert.Equal((WebhookOutcome.Ignored, 200), (replay.Outcome, replay.HttpStatus));
         Assert.Contains("seen before", replay.Reason);
 
-        // Another delivery id of the same push is a new delivery.
-        Assert.Equal(WebhookOutcome.Accepted, _receiver.Decide(MirrorSide.GitHub, GitHubHeaders(body, "push", "d-2"), body).Outcome);
+        // The same signed body under another delivery id is a replay too (the signature covers the body only).
+        var resent = _receiver.Decide(MirrorSide.GitHub, GitHubHeaders(body, "push", "d-2"), body);
+        Assert.Equal(WebhookOutcome.Ignored, resent.Outcome);
+        Assert.Contains("same payload", resent.Reason);
     }
 
     [Fact]
@@ -70,9 +72,12 @@ public class WebhookReceiverTests
         // Same Idempotency-Key (a retry of the same delivery) with a different UUID: seen.
         var retried = _receiver.Decide(MirrorSide.GitLab, Headers(("X-Gitlab-Event", "Push Hook"), ("X-Gitlab-Token", Secret), ("Idempotency-Key", "k1"), ("X-Gitlab-Event-UUID", "u2")), body);
         Assert.Equal(WebhookOutcome.Ignored, retried.Outcome);
-        // Without Idempotency-Key, the event UUID decides.
-        Assert.Equal(WebhookOutcome.Accepted, _receiver.Decide(MirrorSide.GitLab, Headers(("X-Gitlab-Event", "Tag Push Hook"), ("X-Gitlab-Token", Secret), ("X-Gitlab-Event-UUID", "u3")), body).Outcome);
-        Assert.Equal(WebhookOutcome.Ignored, _receiver.Decide(MirrorSide.GitLab, Headers(("X-Gitlab-Event", "Tag Push Hook"), ("X-Gitlab-Token", Secret), ("X-Gitlab-Event-UUID", "u3")), body).Outcome);
+        // Without Idempotency-Key, the event UUID decides (another push: another body).
+        var tagBody = GitLabPush("ACME/sub/widgets", after: "3333333333333333333333333333333333333333");
+        Assert.Equal(WebhookOutcome.Accepted, _receiver.Decide(MirrorSide.GitLab, Headers(("X-Gitlab-Event", "Tag Push Hook"), ("X-Gitlab-Token", Secret), ("X-Gitlab-Event-UUID", "u3")), tagBody).Outcome);
+        var again = _receiver.Decide(MirrorSide.GitLab, Headers(("X-Gitlab-Event", "Tag Push Hook"), ("X-Gitlab-Token", Secret), ("X-Gitlab-Event-UUID", "u3")), tagBody);
+        Assert.Equal(WebhookOutcome.Ignored, again.Outcome);
+        Assert.Contains("seen before", again.Reason);
     }
 
     [Theory]
@@ -141,7 +146,7 @@ public class WebhookReceiverTests
 
         var ownerReceiver = new WebhookReceiver(new PairDirectory([Widgets]), Secret, deliveries, ShardRouting.Parse($"{owner}/3", peers));
         Assert.Equal(WebhookOutcome.Accepted, ownerReceiver.Decide(MirrorSide.GitHub, GitHubHeaders(body, "push", "f-1"), body).Outcome);
-        Assert.Equal(1, deliveries.Count);
+        Assert.Equal(2, deliveries.Count); // the delivery id and the payload's digest
     }
 
     [Theory]

@@ -29,15 +29,26 @@ public sealed partial class ServeProcess : IDisposable
 
     public Uri BaseUrl { get; private set; } = null!;
 
+    /// <summary>The -StatusListen address, when given.</summary>
+    public Uri? StatusUrl { get; private set; }
+
+    /// <summary>The process id of the service (for /proc reads).</summary>
+    public int Pid => _process.Id;
+
     public string Output => string.Join('\n', _stdout) + "\n--- stderr\n" + string.Join('\n', _stderr);
 
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts <c>gitmirror serve</c> with <paramref name="args"/> and waits until it listens.</summary>
     /// <param name="secret">GITMIRROR_WEBHOOK_SECRET for the child (null: unset).</param>
-    public static ServeProcess Start(string workDir, string? secret, params string[] args)
+    public static ServeProcess Start(string workDir, string? secret, params string[] args) => Start(workDir, secret, null, args);
+
+    /// <summary>As <see cref="Start(string, string?, string[])"/>, with more environment variables for the child.</summary>
+    public static ServeProcess Start(string workDir, string? secret, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var process = Process.Start(StartInfo(workDir, secret, args))!;
+        var startInfo = StartInfo(workDir, secret, args);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) startInfo.Environment[name] = value;
+        var process = Process.Start(startInfo)!;
         var serve = new ServeProcess(process);
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(90))
@@ -46,6 +57,12 @@ public sealed partial class ServeProcess : IDisposable
             if (listening is not null)
             {
                 serve.BaseUrl = new Uri(listening.Groups["url"].Value);
+                if (args.Contains("-StatusListen"))
+                {
+                    // Said right after the first line.
+                    ServeProcess.Eventually(() => serve._stdout.Any(l => StatusLine().IsMatch(l)), TimeSpan.FromSeconds(10));
+                    serve.StatusUrl = new Uri(serve._stdout.Select(l => StatusLine().Match(l)).First(m => m.Success).Groups["url"].Value);
+                }
                 return serve;
             }
             if (process.HasExited)
@@ -195,6 +212,9 @@ public sealed partial class ServeProcess : IDisposable
 
     [System.Text.RegularExpressions.GeneratedRegex(@"Listening on (?<url>http://\S+)")]
     private static partial System.Text.RegularExpressions.Regex ListeningLine();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Status pages on (?<url>http://\S+)")]
+    private static partial System.Text.RegularExpressions.Regex StatusLine();
 }
 
 /// <summary>Webhook bodies shaped as the forges send them (the fields the service reads, and some it does not).</summary>

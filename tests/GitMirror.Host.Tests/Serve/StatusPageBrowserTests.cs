@@ -41,8 +41,10 @@ public sealed partial class StatusPageBrowserTests : IDisposable
         var dom = Run(chromium, "--dump-dom", new Uri(serve.BaseUrl, "/").ToString());
         var names = PairName().Matches(dom).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
         Assert.Equal(["acme/alpha", "acme/beta", "acme/it's-gone"], names.Order());
-        var repair = Assert.Single(RepairCommand().Matches(dom).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)));
-        Assert.Equal($"Repair-MirrorDivergence -Path '{world.ConfigPath}' -Name 'acme/beta' -Ref 'refs/heads/main' -Prefer GitHub", repair);
+        var repair = RepairCommand().Matches(dom).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
+        Assert.Equal([
+            $"Repair-MirrorDivergence -Path '{world.ConfigPath}' -Name 'acme/beta' -Ref 'refs/heads/main' -Prefer GitHub",
+            $"Repair-MirrorDivergence -Path '{world.ConfigPath}' -Name 'acme/beta' -Ref 'refs/heads/main' -Prefer GitLab"], repair);
         Assert.Contains("2 need attention", dom);
 
         var screenshot = Path.Combine(Path.GetTempPath(), "gitmirror-status-page.png");

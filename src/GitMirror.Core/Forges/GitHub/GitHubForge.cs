@@ -149,6 +149,7 @@ public sealed class GitHubForge
     public Task<ForgeWriteOutcome> PutActionsSecretAsync(string owner, string repo, string secretName, string value, CancellationToken ct) =>
         Call($"PUT /repos/{owner}/{repo}/actions/secrets/{secretName}", async () =>
         {
+            Report.ProcessSecrets.Register(value);
             var key = await _client.Repository.Actions.Secrets.GetPublicKey(owner, repo).ConfigureAwait(false);
             var sealedValue = Sodium.SealedPublicKeyBox.Create(Encoding.UTF8.GetBytes(value), Convert.FromBase64String(key.Key));
             var uri = new Uri($"repos/{owner}/{repo}/actions/secrets/{secretName}", UriKind.Relative);
@@ -174,11 +175,17 @@ public sealed class GitHubForge
 
     public Task CreateActionsVariableAsync(string owner, string repo, string name, string value, CancellationToken ct) =>
         Call($"POST /repos/{owner}/{repo}/actions/variables", async () =>
-            (object)await _client.Repository.Actions.Variables.Create(owner, repo, new Variable(name, value)).ConfigureAwait(false), ct);
+        {
+            Report.ProcessSecrets.Register(value);
+            return (object)await _client.Repository.Actions.Variables.Create(owner, repo, new Variable(name, value)).ConfigureAwait(false);
+        }, ct);
 
     public Task UpdateActionsVariableAsync(string owner, string repo, string name, string value, CancellationToken ct) =>
         Call($"PATCH /repos/{owner}/{repo}/actions/variables/{name}", async () =>
-            (object)await _client.Repository.Actions.Variables.Update(owner, repo, new Variable(name, value)).ConfigureAwait(false), ct);
+        {
+            Report.ProcessSecrets.Register(value);
+            return (object)await _client.Repository.Actions.Variables.Update(owner, repo, new Variable(name, value)).ConfigureAwait(false);
+        }, ct);
 
     /// <summary>Whether an Actions secret exists (its value is never readable).</summary>
     public Task<bool> ActionsSecretExistsAsync(string owner, string repo, string secretName, CancellationToken ct) =>
@@ -272,7 +279,13 @@ public sealed class GitHubForge
             return true;
         }, ct);
 
-    private static object PushHookBody(string url, string secret) => new
+    private static object PushHookBody(string url, string secret)
+    {
+        Report.ProcessSecrets.Register(secret);
+        return PushHookBodyOf(url, secret);
+    }
+
+    private static object PushHookBodyOf(string url, string secret) => new
     {
         name = "web",
         active = true,

@@ -105,7 +105,13 @@ public sealed class GitLabClient : IDisposable
     public Task<GitLabHook> EditPushHookAsync(long projectId, long hookId, string url, string token, CancellationToken ct) =>
         SendAsync<GitLabHook>(HttpMethod.Put, $"projects/{projectId}/hooks/{hookId}", PushHookBody(url, token), ct);
 
-    private static Dictionary<string, object> PushHookBody(string url, string token) => new()
+    private static Dictionary<string, object> PushHookBody(string url, string token)
+    {
+        Report.ProcessSecrets.Register(token);
+        return PushHookBodyOf(url, token);
+    }
+
+    private static Dictionary<string, object> PushHookBodyOf(string url, string token) => new()
     {
         ["url"] = url,
         ["token"] = token,
@@ -153,7 +159,13 @@ public sealed class GitLabClient : IDisposable
     public void Dispose() => _http.Dispose();
 
     // masked_and_hidden (GitLab 17.4+) exists only on creation; older GitLab ignores it and masks.
-    private static object Body(GitLabVariable v, bool withKey) => withKey
+    private static object Body(GitLabVariable v, bool withKey)
+    {
+        Report.ProcessSecrets.Register(v.Value);
+        return BodyOf(v, withKey);
+    }
+
+    private static object BodyOf(GitLabVariable v, bool withKey) => withKey
         ? v.Hidden
             ? new { key = v.Key, value = v.Value, masked_and_hidden = true, masked = true, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
             : new { key = v.Key, value = v.Value, masked = v.Masked, @protected = v.Protected, raw = v.Raw, variable_type = "env_var" }
