@@ -30,6 +30,9 @@ public sealed record MirrorServiceOptions
 
     /// <summary>How long a sync waits for another run (a cron Sync-MirrorPair, a repair) that holds the pair.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the credentials are checked (at start, then this often); zero: never.</summary>
+    public TimeSpan CredentialCheckInterval { get; init; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>
@@ -47,6 +50,7 @@ public sealed class MirrorService
     private readonly CancellationTokenSource _stopping = new();
     private readonly StatusStore _statuses;
     private Task? _pollLoop;
+    private Task? _credentialLoop;
 
     /// <param name="say">One line per sync and per refused or forwarded event, for the console or journal.</param>
     public MirrorService(MirrorServiceOptions options, IMirrorLog log, Action<string>? say = null)
@@ -61,7 +65,11 @@ public sealed class MirrorService
         _statuses = new StatusStore(options.Config.CachePath, log, redactor);
         Receiver = new WebhookReceiver(new PairDirectory(pairs), options.Secret, new DeliveryMemory(), options.Routing);
         Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed);
+        Credentials = new CredentialWatch(options.Config, log, options.CredentialCheckInterval);
     }
+
+    /// <summary>The credentials as last checked, for <c>/</c> and <c>/metrics</c>.</summary>
+    public CredentialWatch Credentials { get; }
 
     public MirrorConfig Config => _options.Config;
 
@@ -79,6 +87,7 @@ public sealed class MirrorService
     /// <summary>Starts the poll loop (one poll at once, then every interval) unless the interval is zero.</summary>
     public void Start()
     {
+        _credentialLoop = Task.Run(() => Credentials.RunAsync(_stopping.Token));
         if (_options.PollInterval <= TimeSpan.Zero) return;
         _pollLoop = Task.Run(() => PollAsync(_stopping.Token));
     }
@@ -107,7 +116,7 @@ public sealed class MirrorService
 
     public IReadOnlyList<MirrorPairStatus> Statuses() => _statuses.ReadAll(OwnedPairs.Select(p => p.Name));
 
-    public string MetricsText() => Metrics.Format(Statuses(), _uptime.Elapsed);
+    public string MetricsText() => Metrics.Format(Statuses(), _uptime.Elapsed) + CredentialWatch.FormatMetrics(Credentials.Current);
 
     /// <summary>Stops polling, refuses new syncs, cancels running ones (their leases make that safe) and waits up to <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
@@ -115,6 +124,7 @@ public sealed class MirrorService
         _stopping.Cancel();
         var scheduler = Scheduler.StopAsync(grace);
         if (_pollLoop is not null) await Task.WhenAny(_pollLoop, Task.Delay(grace)).ConfigureAwait(false);
+        if (_credentialLoop is not null) await Task.WhenAny(_credentialLoop, Task.Delay(grace)).ConfigureAwait(false);
         await scheduler.ConfigureAwait(false);
     }
 
