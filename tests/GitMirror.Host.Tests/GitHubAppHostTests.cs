@@ -62,7 +62,7 @@ public sealed class GitHubAppHostTests : IAsyncLifetime
     {
         var wrapper = Path.Combine(World.Root, "git-wrapper.sh");
         File.WriteAllText(wrapper, "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$GM_ARGS_LOG\"\nexec git \"$@\"\n");
-        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             WorkingDirectory = World.Root,
