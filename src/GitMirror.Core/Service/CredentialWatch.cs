@@ -29,7 +29,15 @@ public sealed class CredentialWatch(MirrorConfig config, IMirrorLog log, TimeSpa
             using var timer = new PeriodicTimer(interval);
             do
             {
-                await CheckAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await CheckAsync(ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A check that broke must not end the checks for the weeks the service runs.
+                    log.Warning($"Checking the credentials failed: {e.Message}; trying again in {interval.TotalMinutes:0} minutes.");
+                }
             }
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false));
         }
