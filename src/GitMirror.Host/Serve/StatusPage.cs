@@ -98,7 +98,7 @@ internal static class StatusPage
         {
             var days = MirrorCredential.DaysUntil(c.ExpiresAt, now);
             var attention = Core.Report.CredentialStatus.NeedsAttention(c);
-            html.Append($"<tr class=\"credential {(attention is null ? "healthy" : "unhealthy")}\" data-forge=\"{c.Forge}\"><td class=\"name\">{c.Forge}</td><td>{c.Kind}</td>");
+            html.Append($"<tr class=\"credential {(attention is null ? "healthy" : "unhealthy")}\" data-forge=\"{c.Forge}\"><td class=\"forge\">{c.Forge}</td><td>{c.Kind}</td>");
             html.Append($"<td>{E(c.User ?? "")}</td><td>{(c.ExpiresAt is null ? "never" : E(Time(c.ExpiresAt)))}</td><td>{days?.ToString(CultureInfo.InvariantCulture) ?? ""}</td>");
             html.Append($"<td><span class=\"badge {(c.Valid ? "ok" : "bad")}\">{(c.Valid ? "valid" : "invalid")}</span>");
             if (attention is not null) html.Append($"<div class=\"error\">{E(attention)}</div>");
