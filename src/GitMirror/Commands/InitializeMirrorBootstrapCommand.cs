@@ -129,8 +129,17 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
     /// </summary>
     private string? GitHubAppBotUser()
     {
-        var config = LoadConfig();
-        if (config.GitHub.App is not { } app || !string.IsNullOrWhiteSpace(GitHubBotUser)) return null;
+        if (!string.IsNullOrWhiteSpace(GitHubBotUser)) return null;
+        Core.Config.MirrorConfig config;
+        try
+        {
+            config = Core.Config.ConfigLoader.Load(ResolveFileSystemPath(Core.Config.ConfigLoader.ChoosePath(Path), nameof(Path)));
+        }
+        catch (Core.Config.MirrorConfigException)
+        {
+            return null; // reported where the config is loaded for the run, after the usage checks
+        }
+        if (config.GitHub.App is not { } app) return null;
         try
         {
             var identity = Core.Forges.GitHub.GitHubAppTokens.Shared.AppAsync(config.GitHub.Api, app, StopToken).GetAwaiter().GetResult();
