@@ -19,6 +19,7 @@
         'Repair-MirrorDivergence'
         'Remove-MirrorRef'
         'Get-MirrorStatus'
+        'Get-MirrorCredential'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -99,3 +99,11 @@ public enum MirrorBootstrapAction
     Skipped,
     Failed,
 }
+
+/// <summary>What a forge credential is: a token of an account, a GitHub App's installation token, or something else (OAuth, CI job token).</summary>
+public enum MirrorCredentialKind
+{
+    PersonalAccessToken,
+    GitHubApp,
+    Other,
+}

@@ -31,6 +31,9 @@ public sealed class MirrorPair
     /// <summary>Name of the environment variable that holds the GitHub bot's token.</summary>
     public string GitHubTokenEnv { get; init; } = "GITHUB_TOKEN";
 
+    /// <summary>The GitHub App that authenticates the GitHub side instead of the token in <see cref="GitHubTokenEnv"/>; null: the token.</summary>
+    public MirrorGitHubApp? GitHubApp { get; init; }
+
     /// <summary>Name of the environment variable that holds the GitLab bot's token.</summary>
     public string GitLabTokenEnv { get; init; } = "GITLAB_TOKEN";
 

@@ -6,7 +6,7 @@ public class ModuleImportTests
 {
     internal static readonly string[] Cmdlets =
     [
-        "Compare-MirrorRef", "Get-MirrorPair", "Get-MirrorStatus", "Initialize-MirrorBootstrap",
+        "Compare-MirrorRef", "Get-MirrorCredential", "Get-MirrorPair", "Get-MirrorStatus", "Initialize-MirrorBootstrap",
         "Remove-MirrorRef", "Repair-MirrorDivergence", "Sync-MirrorPair",
     ];
 

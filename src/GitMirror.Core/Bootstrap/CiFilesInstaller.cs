@@ -129,7 +129,7 @@ public sealed class CiFilesInstaller : ICiFilesInstaller
     private async Task<string> DefaultBranchAsync(MirrorPair pair, CancellationToken ct)
     {
         var slash = pair.GitHub.IndexOf('/');
-        var gitHubApi = new GitHubForge(pair.GitHubApi, TokenOf(pair.GitHubTokenEnv, MirrorSide.GitHub));
+        var gitHubApi = pair.GitHubApp is null ? new GitHubForge(pair.GitHubApi, TokenOf(pair.GitHubTokenEnv, MirrorSide.GitHub)) : GitHubAuth.ApiFor(pair);
         var repository = await gitHubApi.GetRepositoryAsync(pair.GitHub[..slash], pair.GitHub[(slash + 1)..], ct).ConfigureAwait(false);
         var branch = string.IsNullOrEmpty(repository?.DefaultBranch) ? "main" : repository.DefaultBranch;
         try

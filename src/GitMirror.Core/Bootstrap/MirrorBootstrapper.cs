@@ -511,6 +511,10 @@ public sealed class MirrorBootstrapper
 
     private Task<GitHubSide> GitHubFor(MirrorPair pair, CancellationToken ct)
     {
+        if (pair.GitHubApp is { } app)
+        {
+            return Cached(_gitHub, (pair.GitHubApi, $"app {app.Id} {GitHubAuth.OwnerOf(pair.GitHub)}"), () => CheckGitHubAppAsync(pair, app, ct));
+        }
         var token = Token(pair.GitHubTokenEnv, MirrorSide.GitHub, pair);
         return Cached(_gitHub, (pair.GitHubApi, token), () => CheckGitHubAsync(pair, token, ct));
     }
@@ -559,6 +563,16 @@ public sealed class MirrorBootstrapper
         }
         WarnIfNotBot(MirrorSide.GitHub, identity.Login, _options.GitHubBotUser);
         return new GitHubSide(api, identity);
+    }
+
+    /// <summary>A GitHub App acts as its installation: no GET /user (an installation token may not call it), and no scopes but its permissions.</summary>
+    private async Task<GitHubSide> CheckGitHubAppAsync(MirrorPair pair, MirrorGitHubApp app, CancellationToken ct)
+    {
+        var identity = await GitHubAppTokens.Shared.AppAsync(pair.GitHubApi, app, ct).ConfigureAwait(false);
+        var token = await GitHubAppTokens.Shared.TokenAsync(pair.GitHubApi, app, GitHubAuth.OwnerOf(pair.GitHub), ct).ConfigureAwait(false);
+        _log.Verbose($"GitHub App '{identity.Slug}' (installation {token.InstallationId}, permissions {string.Join(", ", token.Permissions)}): bootstrap needs Administration, Contents, Workflows, Secrets and Variables write.");
+        WarnIfNotBot(MirrorSide.GitHub, identity.BotUser, _options.GitHubBotUser);
+        return new GitHubSide(GitHubAuth.ApiFor(pair, _environment), new GitHubIdentity(identity.BotUser, null));
     }
 
     private async Task<GitLabSide> CheckGitLabAsync(MirrorPair pair, string token, CancellationToken ct)

@@ -16,7 +16,8 @@ public static partial class ConfigLoader
 
     private static readonly string[] RootKeys = ["version", "github", "gitlab", "cache", "onDivergence", "repos", "lfs", "webhookSecretEnv",
         "refs", "organizations", "organizationRefreshMinutes", "notify", "failureThreshold", "tokenExpiryWarningDays", "openIssues"];
-    private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize"];
+    private static readonly string[] ForgeKeys = ["url", "api", "tokenEnv", "allowInsecureHttp", "maxPushSize", "app"];
+    private static readonly string[] AppKeys = ["id", "privateKeyEnv", "installationId"];
 
     /// <summary>The largest config file read: far above any real one, small enough to never hurt memory.</summary>
     public const int MaxFileBytes = 4 * 1024 * 1024;
@@ -168,6 +169,7 @@ public static partial class ConfigLoader
                 GitHubApi = github.Api,
                 GitLabApi = gitlab.Api,
                 GitHubTokenEnv = github.TokenEnv,
+                GitHubApp = github.App,
                 GitLabTokenEnv = gitlab.TokenEnv,
                 GitHubMaxPushBytes = github.MaxPushBytes,
                 GitLabMaxPushBytes = gitlab.MaxPushBytes,
@@ -354,7 +356,39 @@ public static partial class ConfigLoader
             var maxPush = Child(map, "maxPushSize") is { } sizeNode
                 ? ByteSize(sizeNode, $"{key}.maxPushSize")
                 : ForgeSettings.DefaultMaxPushBytes;
-            return new ForgeSettings(url, api, tokenEnv) { MaxPushBytes = maxPush, AllowInsecureHttp = allowInsecure };
+            var app = Child(map, "app") is { } appNode ? App(appNode, key) : null;
+            return new ForgeSettings(url, api, tokenEnv) { MaxPushBytes = maxPush, AllowInsecureHttp = allowInsecure, App = app };
+        }
+
+        /// <summary>github.app: the App's id, the variable holding its private key, and optionally the installation.</summary>
+        private MirrorGitHubApp App(YamlNode node, string section)
+        {
+            var key = $"{section}.app";
+            if (section != ForgeKeyGitHub) throw Error(node, key, "only the github section can name a GitHub App");
+            var map = Mapping(node, key);
+            RejectUnknownKeys(map, AppKeys, key);
+            var idNode = Child(map, "id") ?? throw Error(map, $"{key}.id", "missing: give the App's id (the App's settings page shows it as 'App ID')");
+            var keyEnvNode = Child(map, "privateKeyEnv")
+                ?? throw Error(map, $"{key}.privateKeyEnv", "missing: name the environment variable that holds the App's private key (PEM)");
+            var keyEnv = Scalar(keyEnvNode, $"{key}.privateKeyEnv").Trim();
+            if (!EnvName().IsMatch(keyEnv))
+            {
+                throw Error(keyEnvNode, $"{key}.privateKeyEnv", $"'{(keyEnv.Length > 40 ? keyEnv[..12] + "…" : keyEnv)}' is not an environment variable name (name the variable, never put the key itself here)");
+            }
+            return new MirrorGitHubApp
+            {
+                Id = PositiveId(idNode, $"{key}.id"),
+                PrivateKeyEnv = keyEnv,
+                InstallationId = Child(map, "installationId") is { } installationNode ? PositiveId(installationNode, $"{key}.installationId") : null,
+            };
+        }
+
+        private long PositiveId(YamlNode node, string key)
+        {
+            var text = Scalar(node, key).Trim();
+            return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0
+                ? id
+                : throw Error(node, key, $"'{text}' is not a number (GitHub's ids are positive whole numbers)");
         }
 
         /// <summary>"2g", "500m", "1536k" (powers of 1024, as git's own sizes) or plain bytes; at least 1m.</summary>

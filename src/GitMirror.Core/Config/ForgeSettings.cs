@@ -12,6 +12,9 @@ public sealed record ForgeSettings(string Url, string Api, string TokenEnv)
     /// <summary>repos.yaml's allowInsecureHttp: plain http:// to a host that is not loopback is accepted (with a warning on every run).</summary>
     public bool AllowInsecureHttp { get; init; }
 
+    /// <summary>github.app: the GitHub App that authenticates this forge instead of the token in <see cref="TokenEnv"/>.</summary>
+    public MirrorGitHubApp? App { get; init; }
+
     /// <summary>The warnings every run repeats while this section sends its token over plain http to a remote host.</summary>
     public IEnumerable<string> Warnings(string section)
     {

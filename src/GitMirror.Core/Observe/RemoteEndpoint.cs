@@ -44,7 +44,13 @@ public sealed class RemoteEndpoint
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
 
     /// <summary>This side with another idle timeout.</summary>
-    public RemoteEndpoint WithTimeout(TimeSpan timeout) => new(Side, _path, Url, TokenEnv) { Timeout = timeout, MaxPushBytes = MaxPushBytes };
+    public RemoteEndpoint WithTimeout(TimeSpan timeout) => new(Side, _path, Url, TokenEnv) { Timeout = timeout, MaxPushBytes = MaxPushBytes, App = App, Api = Api };
+
+    /// <summary>The GitHub App whose installation token authenticates this side instead of <see cref="TokenEnv"/>'s.</summary>
+    public MirrorGitHubApp? App { get; init; }
+
+    /// <summary>The side's REST API base: where a GitHub App gets its installation tokens.</summary>
+    public string? Api { get; init; }
 
     public bool IsHttp => Url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
         || Url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
@@ -58,16 +64,31 @@ public sealed class RemoteEndpoint
         new(side, pair.PathOf(side), pair.UrlOf(side), side == MirrorSide.GitHub ? pair.GitHubTokenEnv : pair.GitLabTokenEnv)
         {
             MaxPushBytes = pair.MaxPushBytesOf(side),
+            App = side == MirrorSide.GitHub ? pair.GitHubApp : null,
+            Api = side == MirrorSide.GitHub ? pair.GitHubApi : pair.GitLabApi,
         };
 
     /// <summary>The largest push this side accepts (the forge's maxPushSize); bigger histories go out in steps.</summary>
     public long MaxPushBytes { get; init; } = Config.ForgeSettings.DefaultMaxPushBytes;
 
     /// <summary>The bot's credential for an http(s) side; a missing variable fails at once, naming it.</summary>
-    public GitCredential? Credential()
+    public GitCredential? Credential(CancellationToken cancellationToken = default)
     {
         if (!IsHttp) return null;
         ProcessHardening.ProtectSecrets();
+        if (App is { } app)
+        {
+            try
+            {
+                // The App's installation token, renewed before it expires; git takes it as x-access-token's password.
+                var installationToken = Forges.GitHub.GitHubAppTokens.Shared.Token(Api!, app, Forges.GitHub.GitHubAuth.OwnerOf(_path), cancellationToken);
+                return GitCredential.ForGitHub(installationToken.Token).For(Url);
+            }
+            catch (Forges.ForgeApiException e)
+            {
+                throw Explain(new GitTransportException(Forges.GitHub.GitHubAuth.TransportKindOf(e.Kind), $"{Description}: {e.Message}", e.StatusCode, e.RetryAfter));
+            }
+        }
         var token = Environment.GetEnvironmentVariable(TokenEnv);
         if (string.IsNullOrWhiteSpace(token))
         {
@@ -88,7 +109,7 @@ public sealed class RemoteEndpoint
             {
                 // Protocol v2 ls-refs limited to heads and tags: a big GitHub repository's
                 // thousands of refs/pull/* are never sent.
-                var (refs, answeredAt) = await new HttpRefLister().ListWithLocationAsync(Url, Credential(), Timeout, cancellationToken, Description)
+                var (refs, answeredAt) = await new HttpRefLister().ListWithLocationAsync(Url, Credential(cancellationToken), Timeout, cancellationToken, Description)
                     .ConfigureAwait(false);
                 ResolvedUrls[Url] = answeredAt;
                 return refs.Where(r => MirrorRefNames.IsMirrored(r.Key)).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
@@ -118,7 +139,7 @@ public sealed class RemoteEndpoint
     {
         try
         {
-            return await new HttpPackPusher().PushAsync(await GitUrlAsync(cancellationToken).ConfigureAwait(false), Credential(), Timeout, refs, pack,
+            return await new HttpPackPusher().PushAsync(await GitUrlAsync(cancellationToken).ConfigureAwait(false), Credential(cancellationToken), Timeout, refs, pack,
                 cancellationToken, Description).ConfigureAwait(false);
         }
         catch (GitTransportException e)
@@ -237,7 +258,7 @@ public sealed class RemoteEndpoint
         try
         {
             if (!IsHttp) return NativeGitErrors.Run(operation);
-            using var scope = TransportScope.Begin(Credential(), Timeout, cancellationToken, Description);
+            using var scope = TransportScope.Begin(Credential(cancellationToken), Timeout, cancellationToken, Description);
             return scope.Run(() => NativeGitErrors.Run(operation));
         }
         catch (GitTransportException e)
@@ -263,8 +284,12 @@ public sealed class RemoteEndpoint
     private GitTransportException Explain(GitTransportException e)
     {
         var setting = $"{(Side == MirrorSide.GitHub ? "github" : "gitlab")}.url";
-        var explained = e.Kind is TransportFailureKind.Authentication or TransportFailureKind.Permission && !e.Message.Contains(TokenEnv, StringComparison.Ordinal)
-            ? new GitTransportException(e.Kind, $"{e.Message} (the token comes from the environment variable {TokenEnv})", e.StatusCode, e.RetryAfter, e)
+        var source = App is { } app
+            ? $"the token is GitHub App {app.Id}'s installation token (its key comes from the environment variable {app.PrivateKeyEnv})"
+            : $"the token comes from the environment variable {TokenEnv}";
+        var variable = App?.PrivateKeyEnv ?? TokenEnv;
+        var explained = e.Kind is TransportFailureKind.Authentication or TransportFailureKind.Permission && !e.Message.Contains(variable, StringComparison.Ordinal)
+            ? new GitTransportException(e.Kind, $"{e.Message} ({source})", e.StatusCode, e.RetryAfter, e)
             : e.Kind is TransportFailureKind.BadAddress && !e.Message.Contains(setting, StringComparison.Ordinal)
             ? new GitTransportException(e.Kind, $"{e.Message.TrimEnd('.')}: check '{setting}' in the configuration file ({HostOnly(Url)})", e.StatusCode, e.RetryAfter, e)
             : e;

@@ -10,6 +10,9 @@ public sealed class SecretRedactor
 
     private readonly string[] _secrets;
 
+    /// <summary>Secrets that appear while the redactor is in use (GitHub App installation tokens, renewed as they expire).</summary>
+    private Func<IReadOnlyList<string>>? _later;
+
     public SecretRedactor(IEnumerable<string?> secrets)
     {
         // Also the URL-encoded form (tokens in a URL userinfo or query); longest first, so a secret
@@ -29,14 +32,25 @@ public sealed class SecretRedactor
         new(variableNames.Distinct(StringComparer.Ordinal).Select(Environment.GetEnvironmentVariable));
 
     /// <summary>The tokens of both sides of every pair, read from the variables the pairs name.</summary>
-    public static SecretRedactor ForPairs(IEnumerable<MirrorPair> pairs) =>
-        FromEnvironment(pairs.SelectMany(p => new[] { p.GitHubTokenEnv, p.GitLabTokenEnv }));
+    public static SecretRedactor ForPairs(IEnumerable<MirrorPair> pairs)
+    {
+        var list = pairs.ToList();
+        var redactor = FromEnvironment(list.SelectMany(p => p.GitHubApp is { } app
+            ? new[] { p.GitHubTokenEnv, p.GitLabTokenEnv, app.PrivateKeyEnv }
+            : [p.GitHubTokenEnv, p.GitLabTokenEnv]));
+        if (list.Any(p => p.GitHubApp is not null)) redactor._later = () => Forges.GitHub.GitHubAppTokens.Shared.IssuedTokens;
+        return redactor;
+    }
 
     public string? Redact(string? text)
     {
         if (string.IsNullOrEmpty(text)) return text;
         text = ServerText.Printable(ProcessSecrets.Scrub(text));
         foreach (var secret in _secrets)
+        {
+            if (text.Contains(secret, StringComparison.Ordinal)) text = text.Replace(secret, Mask, StringComparison.Ordinal);
+        }
+        foreach (var secret in _later?.Invoke() ?? [])
         {
             if (text.Contains(secret, StringComparison.Ordinal)) text = text.Replace(secret, Mask, StringComparison.Ordinal);
         }

@@ -50,6 +50,9 @@ public sealed record MirrorServiceOptions
 
     /// <summary>The least time between the starts of one pair's syncs, however many events arrive.</summary>
     public TimeSpan MinSyncInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the credentials are checked (at start, then this often); zero: never.</summary>
+    public TimeSpan CredentialCheckInterval { get; init; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>
@@ -75,6 +78,7 @@ public sealed class MirrorService
     private volatile IReadOnlyList<MirrorPair> _ownedPairs;
     private Task? _pollLoop;
     private readonly RefusalThrottle _refusals;
+    private Task? _credentialLoop;
 
     /// <param name="say">One line per sync and per refused or forwarded event, for the console or journal.</param>
     public MirrorService(MirrorServiceOptions options, IMirrorLog log, Action<string>? say = null)
@@ -100,7 +104,11 @@ public sealed class MirrorService
         Receiver = new WebhookReceiver(_directory, options.Secret, new DeliveryMemory(), options.Routing);
         _refusals = new RefusalThrottle(options.RefusalLogInterval);
         Scheduler = new PairSyncScheduler(SyncAsync, options.Debounce, options.Concurrency, Completed, options.MinSyncInterval);
+        Credentials = new CredentialWatch(options.Config, log, options.CredentialCheckInterval);
     }
+
+    /// <summary>The credentials as last checked, for <c>/</c> and <c>/metrics</c>.</summary>
+    public CredentialWatch Credentials { get; }
 
     /// <summary>The config with the organisations as last expanded.</summary>
     public MirrorConfig Config => _config;
@@ -194,6 +202,7 @@ public sealed class MirrorService
     /// <summary>Starts the poll loop (one poll at once, then every interval) unless the interval is zero.</summary>
     public void Start()
     {
+        _credentialLoop = Task.Run(() => Credentials.RunAsync(_stopping.Token));
         if (_options.PollInterval <= TimeSpan.Zero) return;
         _pollLoop = Task.Run(() => PollAsync(_stopping.Token));
     }
@@ -230,7 +239,7 @@ public sealed class MirrorService
 
     public IReadOnlyList<MirrorPairStatus> Statuses() => _statuses.ReadAll(OwnedPairs);
 
-    public string MetricsText() => Metrics.Format(Statuses(), _uptime.Elapsed);
+    public string MetricsText() => Metrics.Format(Statuses(), _uptime.Elapsed) + CredentialWatch.FormatMetrics(Credentials.Current);
 
     /// <summary>Stops polling, refuses new syncs, cancels running ones (their leases make that safe) and waits up to <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
@@ -238,6 +247,7 @@ public sealed class MirrorService
         _stopping.Cancel();
         var scheduler = Scheduler.StopAsync(grace);
         if (_pollLoop is not null) await Task.WhenAny(_pollLoop, Task.Delay(grace)).ConfigureAwait(false);
+        if (_credentialLoop is not null) await Task.WhenAny(_credentialLoop, Task.Delay(grace)).ConfigureAwait(false);
         await scheduler.ConfigureAwait(false);
     }
 

@@ -91,9 +91,10 @@ internal static class StatusPage
             }
             html.Append("</td></tr>\n");
         }
-        html.Append("""
+        html.Append($$"""
             </tbody>
             </table>
+            {{CredentialsSection(service, now)}}
             <script>
             document.addEventListener('submit', event => {
               const form = event.target;
@@ -111,6 +112,27 @@ internal static class StatusPage
             </html>
 
             """);
+        return html.ToString();
+    }
+
+    /// <summary>The credentials as the service last checked them: kind, user, expiry, and what is wrong.</summary>
+    private static string CredentialsSection(MirrorService service, DateTimeOffset now)
+    {
+        var credentials = service.Credentials.Current;
+        if (credentials.Count == 0) return "<p class=\"muted\" id=\"credentials\">Credentials: not checked yet.</p>";
+        var html = new StringBuilder("<h2 style=\"font-size:1.1rem;margin:1.2rem 0 .4rem\">Credentials</h2>\n<table id=\"credentials\">\n"
+            + "<thead><tr><th>Forge</th><th>Kind</th><th>User</th><th>Expires</th><th>Days left</th><th>Valid</th></tr></thead>\n<tbody>\n");
+        foreach (var c in credentials)
+        {
+            var days = MirrorCredential.DaysUntil(c.ExpiresAt, now);
+            var attention = Core.Report.CredentialStatus.NeedsAttention(c);
+            html.Append($"<tr class=\"credential {(attention is null ? "healthy" : "unhealthy")}\" data-forge=\"{c.Forge}\"><td class=\"forge\">{c.Forge}</td><td>{c.Kind}</td>");
+            html.Append($"<td>{E(c.User ?? "")}</td><td>{(c.ExpiresAt is null ? "never" : E(Time(c.ExpiresAt)))}</td><td>{days?.ToString(CultureInfo.InvariantCulture) ?? ""}</td>");
+            html.Append($"<td><span class=\"badge {(c.Valid ? "ok" : "bad")}\">{(c.Valid ? "valid" : "invalid")}</span>");
+            if (attention is not null) html.Append($"<div class=\"error\">{E(attention)}</div>");
+            html.Append("</td></tr>\n");
+        }
+        html.Append($"</tbody>\n</table>\n<p class=\"muted\">Checked {E(Time(service.Credentials.CheckedAt))}, then every hour.</p>");
         return html.ToString();
     }
 

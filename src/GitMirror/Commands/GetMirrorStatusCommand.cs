@@ -41,5 +41,22 @@ public sealed class GetMirrorStatusCommand : MirrorCommandBase
             if (!stores.TryGetValue(pair.CachePath, out var store)) stores[pair.CachePath] = store = new StatusStore(pair.CachePath, Log);
             WriteObject(store.Read(pair));
         }
+        WarnAboutCredentials(stores.Keys);
+    }
+
+    /// <summary>A trailing warning per credential that the last check found refused, or expiring soon (the check itself is Get-MirrorCredential's, or the service's).</summary>
+    private void WarnAboutCredentials(IEnumerable<string> cachePaths)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var cachePath in cachePaths)
+        {
+            foreach (var (credential, probedAt) in new CredentialStatus(cachePath, Log).Read(now))
+            {
+                if (CredentialStatus.NeedsAttention(credential) is { } problem)
+                {
+                    WriteWarning($"{credential.Forge} credential: {problem} (checked {probedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC; Get-MirrorCredential checks again).");
+                }
+            }
+        }
     }
 }

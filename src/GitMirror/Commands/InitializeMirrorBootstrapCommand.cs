@@ -59,7 +59,7 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
         var webhook = trigger == MirrorBootstrapTrigger.Webhook;
         var options = new MirrorBootstrapOptions
         {
-            GitHubBotUser = webhook ? GitHubBotUser ?? "" : BotUser(GitHubBotUser, "MIRROR_BOT_USER_GITHUB", nameof(GitHubBotUser)),
+            GitHubBotUser = webhook ? GitHubBotUser ?? "" : GitHubAppBotUser() ?? BotUser(GitHubBotUser, "MIRROR_BOT_USER_GITHUB", nameof(GitHubBotUser)),
             GitLabBotUser = webhook ? GitLabBotUser ?? "" : BotUser(GitLabBotUser, "MIRROR_BOT_USER_GITLAB", nameof(GitLabBotUser)),
             Visibility = Enum.Parse<MirrorRepositoryVisibility>(Visibility, ignoreCase: true),
             ProtectVariables = ProtectVariables,
@@ -120,6 +120,40 @@ public sealed class InitializeMirrorBootstrapCommand : SelectedPairsCommandBase
             WriteVerbose($"Webhook secret from {source}");
         }
         return secret;
+    }
+
+    /// <summary>
+    /// With a GitHub App (github.app), GitHub attributes the mirror's pushes to the App's
+    /// <c>slug[bot]</c> user (GET /app): that is the bot the CI loop filter must skip, unless
+    /// -GitHubBotUser says otherwise. Null without an App.
+    /// </summary>
+    private string? GitHubAppBotUser()
+    {
+        if (!string.IsNullOrWhiteSpace(GitHubBotUser)) return null;
+        Core.Config.MirrorConfig config;
+        try
+        {
+            config = Core.Config.ConfigLoader.Load(ResolveFileSystemPath(Core.Config.ConfigLoader.ChoosePath(Path), nameof(Path)));
+        }
+        catch (Core.Config.MirrorConfigException)
+        {
+            return null; // reported where the config is loaded for the run, after the usage checks
+        }
+        if (config.GitHub.App is not { } app) return null;
+        try
+        {
+            var identity = Core.Forges.GitHub.GitHubAppTokens.Shared.AppAsync(config.GitHub.Api, app, StopToken).GetAwaiter().GetResult();
+            WriteVerbose($"GitHub bot user: {identity.BotUser} (the GitHub App '{identity.Slug}')");
+            return identity.BotUser;
+        }
+        catch (ForgeApiException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "MirrorGitHubAppFailed", ErrorCategory.AuthenticationError, null)
+            {
+                ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = "Fix github.app or the App's private key named in the message, then run again." },
+            });
+            return null; // not reached: ThrowTerminatingError always throws
+        }
     }
 
     private string BotUser(string? given, string environmentVariable, string parameter)

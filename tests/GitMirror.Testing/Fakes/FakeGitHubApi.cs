@@ -198,11 +198,12 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
 
     protected override bool IsKnownToken(string token)
     {
-        lock (Sync) return _tokens.ContainsKey(token);
+        lock (Sync) return IsAppCredential(token) ?? _tokens.ContainsKey(token);
     }
 
     protected override void AddCommonHeaders(HttpResponse response, string token)
     {
+        if (!AddAppHeaders(response, token)) return;
         response.Headers["X-OAuth-Scopes"] = string.Join(", ", _tokens[token].Scopes);
         response.Headers["X-Accepted-OAuth-Scopes"] = "";
         response.Headers["X-GitHub-Media-Type"] = "github.v3; format=json";
@@ -210,8 +211,9 @@ public sealed partial class FakeGitHubApi : FakeForgeServer
 
     protected override FakeResponse Handle(string method, string path, IReadOnlyDictionary<string, string> query, JsonObject? body, string token, HttpResponse response)
     {
-        var login = _tokens[token].Login;
         var segments = path.Trim('/').Split('/').Select(Decode).ToArray();
+        if (HandleApp(method, segments, token) is { } appAnswer) return appAnswer;
+        var login = _tokens[token].Login;
         return (method, segments) switch
         {
             ("GET", ["user"]) => FakeResponse.Json(Account(login)),

@@ -99,6 +99,21 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
         }
     }
 
+    private readonly Dictionary<string, string> _expiresOn = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _revoked = new(StringComparer.Ordinal);
+
+    /// <summary>The day a token expires (GitLab's expires_at, yyyy-MM-dd); without it the token never expires.</summary>
+    public void SetTokenExpiry(string token, DateOnly day)
+    {
+        lock (Sync) _expiresOn[token] = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Marks a token revoked: GitLab still answers /personal_access_tokens/self for it, with revoked: true.</summary>
+    public void RevokeToken(string token)
+    {
+        lock (Sync) _revoked.Add(token);
+    }
+
     /// <summary>A group or subgroup by full path (parents are added too).</summary>
     public void AddGroup(string fullPath)
     {
@@ -140,8 +155,9 @@ public sealed partial class FakeGitLabApi : FakeForgeServer
             ("GET", ["user"]) => FakeResponse.Json(new JsonObject { ["id"] = _namespaces[username].Id, ["username"] = username }),
             ("GET", ["personal_access_tokens", "self"]) => FakeResponse.Json(new JsonObject
             {
-                ["id"] = 1, ["name"] = "mirror", ["active"] = true, ["revoked"] = false,
+                ["id"] = 1, ["name"] = "mirror", ["active"] = !_revoked.Contains(token), ["revoked"] = _revoked.Contains(token),
                 ["scopes"] = new JsonArray([.. scopes.Select(s => (JsonNode)s)]),
+                ["expires_at"] = _expiresOn.TryGetValue(token, out var day) ? day : null,
             }),
             ("GET", ["groups", var group, "projects"]) => ListGroupProjects(group, query, response),
             ("GET", ["namespaces", var ns]) => NamespaceJson(ns) is { } nsJson ? FakeResponse.Json(nsJson) : NotFound("Namespace"),

@@ -10,6 +10,23 @@ namespace GitMirror.Core.Forges.GitHub;
 /// <param name="Scopes">From X-OAuth-Scopes; null for fine-grained tokens, which report none.</param>
 public sealed record GitHubIdentity(string Login, IReadOnlyList<string>? Scopes);
 
+/// <summary>What the answer to <c>GET /user</c> says about the token that asked.</summary>
+/// <param name="Scopes">From X-OAuth-Scopes; null for fine-grained tokens, which report none.</param>
+/// <param name="ExpiresAt">From GitHub-Authentication-Token-Expiration; null when the token never expires.</param>
+public sealed record GitHubTokenFacts(string Login, IReadOnlyList<string>? Scopes, DateTimeOffset? ExpiresAt);
+
+/// <summary>A GitHub App as <c>GET /app</c> describes it: its pushes are attributed to <c>{Slug}[bot]</c>.</summary>
+public sealed record GitHubAppIdentity(long Id, string Slug, string? Name)
+{
+    public string BotUser => $"{Slug}[bot]";
+}
+
+/// <summary>An installation token and when it expires; <see cref="ToString"/> never shows the token.</summary>
+public sealed record GitHubInstallationGrant(string Token, DateTimeOffset ExpiresAt, IReadOnlyList<string> Permissions)
+{
+    public override string ToString() => $"GitHubInstallationGrant {{ Token = ***, ExpiresAt = {ExpiresAt:O} }}";
+}
+
 public enum GitHubAccountKind
 {
     User,
@@ -39,14 +56,24 @@ public sealed class GitHubForge
 {
     private const string ApiVersion = "2022-11-28";
     private readonly GitHubClient _client;
-    private readonly string _token;
+    private volatile string _token = "";
     private readonly Lazy<HttpClient> _plain;
 
     /// <param name="handler">Sends the requests (tests); it must not follow redirects itself.</param>
     public GitHubForge(string apiBase, string token, HttpMessageHandler? handler = null)
+        : this(apiBase, Fixed(token), AuthenticationType.Oauth, handler)
     {
-        ArgumentException.ThrowIfNullOrEmpty(token);
-        _token = token;
+    }
+
+    /// <summary>
+    /// A client whose token is asked for before every request (a GitHub App's installation token,
+    /// renewed as it nears its expiry, or the App's own JWT), sent as a bearer token.
+    /// </summary>
+    public static GitHubForge WithBearer(string apiBase, Func<Task<string>> token, HttpMessageHandler? handler = null) =>
+        new(apiBase, token, AuthenticationType.Bearer, handler);
+
+    private GitHubForge(string apiBase, Func<Task<string>> token, AuthenticationType scheme, HttpMessageHandler? handler)
+    {
         var baseUri = OctokitBase(apiBase);
         // Octokit follows redirects itself and drops Authorization only when the host changes (not for
         // another port or an https → http downgrade): the guard below refuses every request, first or
@@ -54,7 +81,7 @@ public sealed class GitHubForge
         var http = new HttpClientAdapter(() => new ApiVersionHandler(
             new OriginBoundHandler(MirrorSide.GitHub, baseUri, static _ => { }, handler)));
         var connection = new Connection(new ProductHeaderValue("GitMirror"), baseUri,
-            new InMemoryCredentialStore(new Credentials(token)), http, new SimpleJsonSerializer());
+            new TokenStore(this, token, scheme), http, new SimpleJsonSerializer());
         _client = new GitHubClient(connection);
         // Octokit cannot send If-None-Match or return a 304: listings use a plain client on the same origin guard.
         _plain = new Lazy<HttpClient>(() => new HttpClient(new ApiVersionHandler(new OriginBoundHandler(MirrorSide.GitHub, baseUri,
@@ -81,6 +108,24 @@ public sealed class GitHubForge
         return _plain.Value.SendAsync(request, ct);
     }
 
+    private static Func<Task<string>> Fixed(string token)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        var answer = Task.FromResult(token);
+        return () => answer;
+    }
+
+    /// <summary>Hands Octokit the current token for each request, and remembers it so errors can be scrubbed of it.</summary>
+    private sealed class TokenStore(GitHubForge forge, Func<Task<string>> token, AuthenticationType scheme) : ICredentialStore
+    {
+        public async Task<Credentials> GetCredentials()
+        {
+            var current = await token().ConfigureAwait(false);
+            forge._token = current;
+            return new Credentials(current, scheme);
+        }
+    }
+
     /// <summary>
     /// The base for Octokit's connection: the configured API URL itself (https://api.github.com,
     /// or Enterprise's https://HOST/api/v3), with a trailing slash so relative paths land below it.
@@ -97,6 +142,85 @@ public sealed class GitHubForge
         IReadOnlyList<string>? scopes = info?.OauthScopes is { Count: > 0 } s ? [.. s] : null;
         return new GitHubIdentity(user.Login, scopes);
     }, ct);
+
+    /// <summary>
+    /// What GitHub says about the token in the answer to <c>GET /user</c>: its owner, classic scopes
+    /// (X-OAuth-Scopes; null for fine-grained tokens) and expiry (GitHub-Authentication-Token-Expiration;
+    /// null when it never expires).
+    /// </summary>
+    public Task<GitHubTokenFacts> GetTokenFactsAsync(CancellationToken ct) => Call("GET /user", async () =>
+    {
+        var response = await _client.Connection.Get<User>(new Uri("user", UriKind.Relative), new Dictionary<string, string>()).ConfigureAwait(false);
+        var headers = response.HttpResponse.Headers;
+        string? Header(string name) => headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+        IReadOnlyList<string>? scopes = Header("X-OAuth-Scopes") is { } list
+            ? [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
+            : null;
+        return new GitHubTokenFacts(response.Body.Login, scopes, ParseExpiration(Header("GitHub-Authentication-Token-Expiration")));
+    }, ct);
+
+    /// <summary>GitHub writes the expiry as "2026-03-01 12:00:00 UTC" (older answers: "… +0000").</summary>
+    internal static DateTimeOffset? ParseExpiration(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        var text = value.Trim();
+        if (text.EndsWith(" UTC", StringComparison.OrdinalIgnoreCase)) text = text[..^4] + " +00:00";
+        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? at.ToUniversalTime()
+            : null;
+    }
+
+    /// <summary>The App this client's JWT belongs to (<c>GET /app</c>).</summary>
+    public Task<GitHubAppIdentity> GetAppAsync(CancellationToken ct) => Call("GET /app", async () =>
+    {
+        var app = await _client.GitHubApps.GetCurrent().ConfigureAwait(false);
+        return new GitHubAppIdentity(app.Id, app.Slug ?? app.Name, app.Name);
+    }, ct);
+
+    /// <summary>
+    /// The App's installation on an organization's or a user's account (<c>GET /orgs/{org}/installation</c>,
+    /// then <c>GET /users/{user}/installation</c>); null when the App is installed on neither.
+    /// </summary>
+    public Task<long?> FindInstallationAsync(string owner, CancellationToken ct) => Call($"GET /orgs/{owner}/installation", async () =>
+    {
+        try
+        {
+            return (long?)(await _client.GitHubApps.GetOrganizationInstallationForCurrent(owner).ConfigureAwait(false)).Id;
+        }
+        catch (NotFoundException)
+        {
+        }
+        try
+        {
+            return (long?)(await _client.GitHubApps.GetUserInstallationForCurrent(owner).ConfigureAwait(false)).Id;
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
+    }, ct);
+
+    /// <summary>A new installation token (<c>POST /app/installations/{id}/access_tokens</c>): valid for an hour on GitHub.</summary>
+    public Task<GitHubInstallationGrant> CreateInstallationTokenAsync(long installationId, CancellationToken ct) =>
+        Call($"POST /app/installations/{installationId}/access_tokens", async () =>
+        {
+            var uri = new Uri($"app/installations/{installationId}/access_tokens", UriKind.Relative);
+            var grant = await new ApiConnection(_client.Connection).Post<InstallationTokenJson>(uri, new { }).ConfigureAwait(false);
+            if (string.IsNullOrEmpty(grant.Token))
+            {
+                throw new ForgeApiException(MirrorSide.GitHub, ForgeFailureKind.Server, $"GitHub POST /app/installations/{installationId}/access_tokens: the answer holds no token");
+            }
+            var permissions = grant.Permissions?.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}").ToArray() ?? [];
+            return new GitHubInstallationGrant(grant.Token, grant.ExpiresAt, permissions);
+        }, ct);
+
+    /// <summary>GitHub's installation token JSON (snake_case mapped by Octokit's serializer).</summary>
+    private sealed class InstallationTokenJson
+    {
+        public string? Token { get; set; }
+        public DateTimeOffset ExpiresAt { get; set; }
+        public Dictionary<string, string>? Permissions { get; set; }
+    }
 
     /// <summary>Whether a name is a user or an organization; null when no such account exists.</summary>
     public Task<GitHubAccountKind?> GetAccountKindAsync(string name, CancellationToken ct) => Call($"GET /users/{name}", async () =>

@@ -30,7 +30,9 @@ public sealed record GitLabUser(
 public sealed record GitLabTokenInfo(
     [property: JsonPropertyName("name")] string? Name,
     [property: JsonPropertyName("scopes")] string[] Scopes,
-    [property: JsonPropertyName("expires_at")] string? ExpiresAt);
+    [property: JsonPropertyName("expires_at")] string? ExpiresAt,
+    [property: JsonPropertyName("active")] bool? Active = null,
+    [property: JsonPropertyName("revoked")] bool? Revoked = null);
 
 /// <summary>A project webhook (<c>GET /projects/:id/hooks</c>); GitLab never returns its token.</summary>
 public sealed record GitLabHook(
