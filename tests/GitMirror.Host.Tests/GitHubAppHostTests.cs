@@ -173,7 +173,7 @@ public sealed class GitHubAppHostTests : IAsyncLifetime
             // /status keeps exactly MirrorPairStatus's keys.
             using var status = JsonDocument.Parse(await ServeProcess.Http.GetStringAsync(new Uri(baseUrl, "/status")));
             var keys = status.RootElement.EnumerateArray().Single().EnumerateObject().Select(p => p.Name).ToList();
-            Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError"], keys);
+            Assert.Equal(["PairName", "Status", "Healthy", "LastRun", "LastSuccess", "ConsecutiveFailures", "DivergedRefs", "LastError", "Organization", "LastNotificationError"], keys);
 
             var all = metrics + page + output;
             foreach (var token in _github.InstallationTokens.Append(_http.GitLabToken)) Assert.DoesNotContain(token, all);

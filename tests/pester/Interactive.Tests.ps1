@@ -149,7 +149,9 @@ Describe 'Export and formatting' {
     It 'fits <_> columns with every column of the view' -ForEach 80, 120 {
         $width = $_
         $text = Compare-MirrorRef -Path $fixture.Config | Out-String -Width $width
-        $text | Should -Match 'PairName\s+Name\s+Kind\s+Status\s+GitHubSha GitLabSha\s+Ahead'
+        # Grouped under each pair's full name, the ref columns below it.
+        $text | Should -Match 'Pair: myorg/repo1'
+        $text | Should -Match 'Name\s+Kind\s+Status\s+GitHubSha GitLabSha\s+Ahead'
         $status = Get-MirrorStatus -Path $fixture.Config | Out-String -Width $width
         $status | Should -Match 'Failures Problem'
         foreach ($line in ($text + $status) -split "`n") { $line.TrimEnd().Length | Should -BeLessOrEqual $width }

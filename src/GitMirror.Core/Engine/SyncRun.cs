@@ -12,6 +12,13 @@ namespace GitMirror.Core.Engine;
 /// <summary>What an unattended run adds around each pair's sync.</summary>
 public sealed record SyncRunOptions
 {
+    /// <summary>
+    /// Tell <c>token-rejected</c> at the first refused token, not only when the run's breaker opens:
+    /// the service runs every pair sync as a run of its own, so no run of it sees three refusals.
+    /// The notifier still tells it once until the token works again.
+    /// </summary>
+    public bool TellFirstRefusal { get; init; }
+
     /// <summary>How long to wait for another run's lock on a pair before reporting it Skipped.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.Zero;
 
@@ -194,7 +201,8 @@ public sealed class SyncRun
 
         var outcome = await _engine.SyncAsync(pair, approve, cancellationToken).ConfigureAwait(false);
         if (outcome.Failure is GitTransportException failure && failure.Data[RemoteEndpoint.HostKey] is string host
-            && _breaker.Observe(host, failure) && Notifier is not null)
+            && (_breaker.Observe(host, failure) || (_options.TellFirstRefusal && failure.Kind == TransportFailureKind.Authentication))
+            && Notifier is not null)
         {
             // Once per opening of the breaker, not once per pair it then skips.
             var forge = failure.Data[RemoteEndpoint.SideKey] as MirrorSide?

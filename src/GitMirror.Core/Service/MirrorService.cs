@@ -279,7 +279,7 @@ public sealed class MirrorService
     /// <summary>One pair's sync as Sync-MirrorPair runs it, with its own run id in the JSON log.</summary>
     private async Task<MirrorSyncResult?> SyncAsync(MirrorPair pair, CancellationToken cancellationToken)
     {
-        var run = new SyncRun(_config.Pairs, new SyncRunOptions { LockTimeout = _options.LockTimeout, LogPath = _options.LogPath, Notify = _config.Notify }, _log);
+        var run = new SyncRun(_config.Pairs, new SyncRunOptions { LockTimeout = _options.LockTimeout, LogPath = _options.LogPath, Notify = _config.Notify, TellFirstRefusal = true }, _log);
         try
         {
             var outcome = await run.SyncAsync(pair, _ => true, cancellationToken).ConfigureAwait(false);

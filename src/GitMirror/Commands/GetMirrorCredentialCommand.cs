@@ -10,7 +10,7 @@ namespace GitMirror.Commands;
 /// missing or expired credential is also an error record (MirrorCredentialInvalid). The answer is
 /// kept in the cache, where Get-MirrorStatus reads it.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "MirrorCredential")]
+[Cmdlet(VerbsCommon.Get, "MirrorCredential", HelpUri = HelpUris.Docs + "Get-MirrorCredential.md")]
 [OutputType(typeof(MirrorCredential))]
 public sealed class GetMirrorCredentialCommand : MirrorCommandBase
 {

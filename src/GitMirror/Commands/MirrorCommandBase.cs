@@ -160,7 +160,7 @@ public abstract class MirrorCommandBase : PSCmdlet
         {
             var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
             var matches = config.Pairs.Where(p => pattern.IsMatch(p.Name)).ToList();
-            if (matches.Count == 0) WritePairNotFound(config, name);
+            if (matches.Count == 0) WritePairNotFound(config, name, asPattern: WildcardPattern.ContainsWildcardCharacters(name));
             selected.AddRange(matches.Where(m => !selected.Contains(m)));
         }
         return selected;
@@ -170,14 +170,14 @@ public abstract class MirrorCommandBase : PSCmdlet
     protected MirrorPair? FindPair(MirrorConfig config, string name)
     {
         var pair = config.Pairs.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
-        if (pair is null) WritePairNotFound(config, name);
+        if (pair is null) WritePairNotFound(config, name, asPattern: false);
         return pair;
     }
 
-    private void WritePairNotFound(MirrorConfig config, string name)
+    private void WritePairNotFound(MirrorConfig config, string name, bool asPattern)
     {
         PairNotFound = true;
-        var message = WildcardPattern.ContainsWildcardCharacters(name)
+        var message = asPattern
             ? $"No pair of {config.ConfigPath} matches '{name}'."
             : $"No pair named '{name}' in {config.ConfigPath}.";
         WriteError(new ErrorRecord(new ItemNotFoundException(message), "MirrorPairNotFound", ErrorCategory.ObjectNotFound, name)

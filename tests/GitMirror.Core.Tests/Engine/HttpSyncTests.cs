@@ -149,8 +149,10 @@ public sealed class HttpSyncTests : IDisposable
         var outcome = await Sync(Pair("app"));
 
         Assert.Equal(MirrorSyncStatus.Failed, outcome.Result.Status);
-        Assert.Equal(TransportFailureKind.Unreachable, Assert.IsType<GitTransportException>(outcome.Failure).Kind);
+        // Nothing listens there: a wrong address, failed at once and never retried.
+        Assert.Equal(TransportFailureKind.BadAddress, Assert.IsType<GitTransportException>(outcome.Failure).Kind);
         Assert.Contains("GitLab (group/app)", outcome.Result.Error);
+        Assert.Contains("check 'gitlab.url'", outcome.Result.Error);
     }
 
     [Fact]

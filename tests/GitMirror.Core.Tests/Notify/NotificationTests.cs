@@ -337,6 +337,25 @@ public sealed class NotificationTests : IAsyncLifetime
         Assert.Equal(2, _sink.Received.Count(d => d.Header("X-GitMirror-Event") == "token-rejected"));
     }
 
+    /// <summary>The service runs each pair sync as a run of its own: the first refusal tells, once.</summary>
+    [Fact]
+    public async Task Token_rejected_is_told_by_one_pair_syncs_as_the_service_runs_them_once()
+    {
+        for (var i = 0; i < 3; i++) World.AddPair($"s{i}").GitHub.Commit("main");
+        Configure();
+        Environment.SetEnvironmentVariable(World.GitLabTokenEnv, "glpat-wrong");
+        var config = ConfigLoader.Load(World.ConfigPath);
+        foreach (var pair in config.Pairs)
+        {
+            var single = new SyncRun(config.Pairs, new SyncRunOptions { Notify = config.Notify, NotifyDelivery = FastDelivery, TellFirstRefusal = true }, new ListLog());
+            await single.SyncAsync(pair, _ => true, CancellationToken.None);
+        }
+
+        var rejected = Assert.Single(_sink.Received, d => d.Header("X-GitMirror-Event") == "token-rejected");
+        Assert.Equal("GitLab", (string?)rejected.Json["forge"]);
+        Assert.DoesNotContain("glpat-wrong", rejected.Body);
+    }
+
     [Fact]
     public async Task Token_expiring_is_sent_at_most_once_a_day_per_token_whichever_process_asks()
     {

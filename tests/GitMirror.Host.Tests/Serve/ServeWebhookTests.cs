@@ -159,9 +159,11 @@ public sealed class ServeWebhookTests : IDisposable
         var (gitHub, gitLab) = World.AddPair("slow");
         var sha = gitHub.Commit("main");
         var syncing = new TaskCompletionSource();
-        // The sync's first request to the git server hangs until the client gives up.
+        // The sync's first request to the git server hangs until the client gives up. Only git's
+        // requests: the service's credential check at start asks this server's API paths too.
         _http.Server.Intercept = async context =>
         {
+            if (context.Request.Path.Value?.Contains(".git/", StringComparison.Ordinal) != true) return false;
             syncing.TrySetResult();
             try
             {

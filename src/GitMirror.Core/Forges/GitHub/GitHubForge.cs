@@ -57,6 +57,7 @@ public sealed class GitHubForge
     private const string ApiVersion = "2022-11-28";
     private readonly GitHubClient _client;
     private volatile string _token = "";
+    private readonly Func<Task<string>> _tokenSource;
     private readonly Lazy<HttpClient> _plain;
 
     /// <param name="handler">Sends the requests (tests); it must not follow redirects itself.</param>
@@ -75,6 +76,7 @@ public sealed class GitHubForge
     private GitHubForge(string apiBase, Func<Task<string>> token, AuthenticationType scheme, HttpMessageHandler? handler)
     {
         var baseUri = OctokitBase(apiBase);
+        _tokenSource = token;
         // Octokit follows redirects itself and drops Authorization only when the host changes (not for
         // another port or an https → http downgrade): the guard below refuses every request, first or
         // redirected, that is not for the configured origin.
@@ -85,7 +87,7 @@ public sealed class GitHubForge
         _client = new GitHubClient(connection);
         // Octokit cannot send If-None-Match or return a 304: listings use a plain client on the same origin guard.
         _plain = new Lazy<HttpClient>(() => new HttpClient(new ApiVersionHandler(new OriginBoundHandler(MirrorSide.GitHub, baseUri,
-            request => request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token), handler)), disposeHandler: handler is null)
+            static _ => { }, handler)), disposeHandler: handler is null)
         {
             BaseAddress = baseUri,
             Timeout = TimeSpan.FromSeconds(100),
@@ -101,11 +103,15 @@ public sealed class GitHubForge
     /// server answered it (a 304 or an error included; the caller reads and disposes it). For the
     /// paginated, cached organisation listings.
     /// </summary>
-    public Task<HttpResponseMessage> GetConditionalAsync(string relativeUrl, string? etag, CancellationToken ct)
+    public async Task<HttpResponseMessage> GetConditionalAsync(string relativeUrl, string? etag, CancellationToken ct)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, relativeUrl);
+        // The current token for each request, as Octokit's requests get it: an App's is renewed.
+        var current = await _tokenSource().ConfigureAwait(false);
+        _token = current;
+        using var request = new HttpRequestMessage(HttpMethod.Get, relativeUrl);
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + current);
         if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
-        return _plain.Value.SendAsync(request, ct);
+        return await _plain.Value.SendAsync(request, ct).ConfigureAwait(false);
     }
 
     private static Func<Task<string>> Fixed(string token)
