@@ -57,7 +57,7 @@ public sealed class CredentialWatch(MirrorConfig config, IMirrorLog log, TimeSpa
         {
             if (CredentialStatus.NeedsAttention(credential, config.Notify.TokenExpiryWarningDays) is { } problem) log.Warning($"{credential.Forge} credential: {problem}");
         }
-        await TellExpiringAsync(credentials, ct).ConfigureAwait(false);
+        await TellExpiringAsync(config, credentials, log, ct).ConfigureAwait(false);
         try
         {
             new CredentialStatus(config.CachePath, log).Record(credentials, now);
@@ -73,7 +73,7 @@ public sealed class CredentialWatch(MirrorConfig config, IMirrorLog log, TimeSpa
     /// notifier sends it at most once a day per token, whichever process checked). A GitHub App's
     /// installation tokens are renewed by GitMirror and never told.
     /// </summary>
-    private async Task TellExpiringAsync(IReadOnlyList<MirrorCredential> credentials, CancellationToken ct)
+    public static async Task TellExpiringAsync(MirrorConfig config, IReadOnlyList<MirrorCredential> credentials, IMirrorLog log, CancellationToken ct)
     {
         if (config.Notify.Targets.Count == 0) return;
         var notifier = Notify.Notifier.For(config, log);

@@ -18,7 +18,12 @@ public sealed class GetMirrorCredentialCommand : MirrorCommandBase
     {
         var config = LoadConfig();
         IReadOnlyList<MirrorCredential> credentials = [];
-        RunPumped(async ct => credentials = await CredentialProbe.ProbeAllAsync(config, ct).ConfigureAwait(false));
+        RunPumped(async ct =>
+        {
+            credentials = await CredentialProbe.ProbeAllAsync(config, ct).ConfigureAwait(false);
+            // A scheduled Get-MirrorCredential is how cron-only installations hear of an expiring token.
+            await Core.Service.CredentialWatch.TellExpiringAsync(config, credentials, Log, ct).ConfigureAwait(false);
+        });
         try
         {
             new CredentialStatus(config.CachePath, Log).Record(credentials, DateTimeOffset.UtcNow);

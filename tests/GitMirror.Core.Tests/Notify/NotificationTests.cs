@@ -337,6 +337,23 @@ public sealed class NotificationTests : IAsyncLifetime
         Assert.Equal(2, _sink.Received.Count(d => d.Header("X-GitMirror-Event") == "token-rejected"));
     }
 
+    /// <summary>What a credential check found (the service's hourly one, or Get-MirrorCredential) tells an expiring token once.</summary>
+    [Fact]
+    public async Task A_credential_check_tells_a_token_expiring_within_the_warning_days_once()
+    {
+        World.AddPair("c1");
+        Configure(top: "tokenExpiryWarningDays: 10\n");
+        var config = ConfigLoader.Load(World.ConfigPath);
+        var soon = new MirrorCredential { Forge = MirrorSide.GitLab, Kind = MirrorCredentialKind.PersonalAccessToken, User = "gl-bot", Valid = true, ExpiresAt = DateTimeOffset.UtcNow.AddDays(3) };
+        var later = new MirrorCredential { Forge = MirrorSide.GitHub, Kind = MirrorCredentialKind.PersonalAccessToken, User = "gh-bot", Valid = true, ExpiresAt = DateTimeOffset.UtcNow.AddDays(60) };
+
+        await GitMirror.Core.Service.CredentialWatch.TellExpiringAsync(config, [soon, later], new ListLog(), CancellationToken.None);
+        await GitMirror.Core.Service.CredentialWatch.TellExpiringAsync(config, [soon, later], new ListLog(), CancellationToken.None);
+
+        var told = Assert.Single(_sink.Received, d => d.Header("X-GitMirror-Event") == "token-expiring");
+        Assert.Equal("GitLab", (string?)told.Json["forge"]);
+    }
+
     /// <summary>The service runs each pair sync as a run of its own: the first refusal tells, once.</summary>
     [Fact]
     public async Task Token_rejected_is_told_by_one_pair_syncs_as_the_service_runs_them_once()
